@@ -1,0 +1,42 @@
+# Sluice — `make help` lists the targets. Setup caches live in $(SLUICE_CACHE).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export SLUICE_CACHE ?= $(HOME)/.cache/sluice
+export PATH := $(SLUICE_CACHE)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+VITEST := node_modules/.bin/vitest
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## Install everything: npm packages, ClickHouse + kcat (apt), Kafka jars (Maven), kube-apiserver/etcd/kubectl (Go)
+	@bash scripts/setup/toolchains.sh
+	@bash scripts/setup/npm.sh
+	@bash scripts/setup/apt.sh
+	@bash scripts/setup/kafka.sh
+	@bash scripts/setup/k8s.sh
+
+test: setup ## Run setup, then typecheck and the whole suite (unit + integration on the real testbed)
+	@$(MAKE) --no-print-directory typecheck
+	@mkdir -p .testbed
+	@status=0; $(VITEST) run --reporter=default --reporter=json --outputFile=.testbed/vitest.json || status=$$?; \
+	  node scripts/test-summary.mjs .testbed/vitest.json || status=1; exit $$status
+
+test-unit: ## Unit tests only (no servers)
+	@$(VITEST) run --project unit
+
+typecheck: ## TypeScript strict check
+	@node_modules/.bin/tsc --noEmit
+
+testbed-up: setup ## Start Kafka, ClickHouse and a Kubernetes API server; then `source .testbed/env`
+	@node_modules/.bin/tsx test/testbed/cli.ts up
+
+testbed-down: ## Stop the servers started by testbed-up
+	@node_modules/.bin/tsx test/testbed/cli.ts down
+
+testbed-status: ## Show the testbed's servers
+	@node_modules/.bin/tsx test/testbed/cli.ts status
+
+demo: setup ## Run the clickstream pipeline end to end on a local testbed (not built yet)
+	@echo "make demo: not built yet — it will start the testbed, run examples/clickstream with \`sluice run\`, send events and query ClickHouse."; exit 1
+
+.PHONY: help setup test test-unit typecheck testbed-up testbed-down testbed-status demo

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The toolchains the other setup steps use. A polyglot machine has them all; on a bare
+# Debian machine this installs Java and Maven from apt, and Go from apt with the module
+# proxy supplying the newer toolchain that Kubernetes needs (GOTOOLCHAIN=auto).
+source "$(dirname "$0")/lib.sh"
+sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+need=()
+command -v java >/dev/null || need+=(default-jdk-headless)
+command -v mvn >/dev/null || need+=(maven)
+command -v go >/dev/null || need+=(golang-go)
+command -v curl >/dev/null || need+=(curl)
+if ((${#need[@]})); then
+  log "apt-get install ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)); then
+  log "Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))"
+  exit 1
+fi

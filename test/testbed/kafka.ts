@@ -1,0 +1,124 @@
+import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { kafkaLibs, kafkaVersion } from "./paths.js";
+import { freePorts } from "./ports.js";
+import { waitFor } from "./poll.js";
+import { readyOrExplain, spawnServer, type ServerHandle } from "./server-process.js";
+
+export interface KafkaOptions {
+  dir: string;
+  logDir: string;
+  /** 1 for the default testbed; 3 for replication and broker-failure tests. */
+  brokers?: number;
+  version?: string;
+  detached?: boolean;
+}
+
+export interface KafkaCluster {
+  bootstrap: string;
+  servers: ServerHandle[];
+}
+
+/**
+ * Starts Apache Kafka in KRaft combined mode (each node is broker and controller) with
+ * one static quorum. Ready means every broker is registered and answers metadata.
+ */
+export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
+  const n = opts.brokers ?? 1;
+  const version = opts.version ?? kafkaVersion;
+  const libs = kafkaLibs(version);
+  if (!existsSync(join(libs, ".complete"))) {
+    throw new Error(`testbed: kafka ${version} jars missing in ${libs}; run \`make setup\` (KAFKA_VERSION=${version})`);
+  }
+  const ports = await freePorts(2 * n);
+  const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: ports[2 * i]!, controller: ports[2 * i + 1]! }));
+  const voters = nodes.map((nd) => `${nd.id}@127.0.0.1:${nd.controller}`).join(",");
+  const clusterId = kafkaClusterId();
+  const log4j = join(opts.dir, "log4j.properties");
+  mkdirSync(opts.dir, { recursive: true });
+  writeFileSync(log4j, LOG4J);
+
+  const servers = nodes.map((nd) => {
+    const props = join(opts.dir, `server-${nd.id}.properties`);
+    writeFileSync(props, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n));
+    const classpath = `${libs}/*`;
+    const jvm = ["-Xms128m", "-Xmx512m", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath];
+    execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props, "--ignore-formatted"], {
+      stdio: "pipe",
+    });
+    return spawnServer({
+      name: `kafka-${nd.id}`,
+      command: "java",
+      args: [...jvm, "kafka.Kafka", props],
+      logFile: join(opts.logDir, `kafka-${nd.id}.log`),
+      detached: opts.detached,
+    });
+  });
+  const bootstrap = nodes.map((nd) => `127.0.0.1:${nd.port}`).join(",");
+  for (const server of servers) {
+    await readyOrExplain(server, () =>
+      waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
+        if (server.exited()) throw new Error("process exited");
+        return (await brokerCount(bootstrap)) >= n ? true : undefined;
+      }, { timeoutMs: 90_000 }),
+    );
+  }
+  return { bootstrap, servers };
+}
+
+async function brokerCount(bootstrap: string): Promise<number> {
+  const admin = new Kafka({
+    clientId: "sluice-testbed",
+    brokers: bootstrap.split(","),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+  }).admin();
+  try {
+    await admin.connect();
+    return (await admin.describeCluster()).brokers.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. */
+function kafkaClusterId(): string {
+  return Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+}
+
+function serverProperties(nd: { id: number; port: number; controller: number }, voters: string, dataDir: string, n: number): string {
+  const rf = Math.min(3, n);
+  return [
+    "process.roles=broker,controller",
+    `node.id=${nd.id}`,
+    `controller.quorum.voters=${voters}`,
+    `listeners=PLAINTEXT://127.0.0.1:${nd.port},CONTROLLER://127.0.0.1:${nd.controller}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${nd.port}`,
+    "controller.listener.names=CONTROLLER",
+    "inter.broker.listener.name=PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `log.dirs=${dataDir}`,
+    "num.partitions=1",
+    // Topics are created explicitly by Sluice; auto-creation would hide missing ensure-topic steps.
+    "auto.create.topics.enable=false",
+    `offsets.topic.replication.factor=${rf}`,
+    `transaction.state.log.replication.factor=${rf}`,
+    "transaction.state.log.min.isr=1",
+    "offsets.topic.num.partitions=4",
+    "group.initial.rebalance.delay.ms=0",
+    "log.flush.interval.messages=9223372036854775807",
+    "",
+  ].join("\n");
+}
+
+const LOG4J = `log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+`;

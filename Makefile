@@ -4,6 +4,9 @@ SHELL := /bin/bash
 export SLUICE_CACHE ?= $(HOME)/.cache/sluice
 export PATH := $(SLUICE_CACHE)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 VITEST := node_modules/.bin/vitest
+# The default broker, and the 4.x line checked by the cluster smoke test (KIP-896 protocol floor).
+export KAFKA_VERSION ?= 3.9.1
+export KAFKA4_VERSION ?= 4.1.1
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -12,7 +15,8 @@ setup: ## Install everything: npm packages, ClickHouse + kcat (apt), Kafka jars 
 	@bash scripts/setup/toolchains.sh
 	@bash scripts/setup/npm.sh
 	@bash scripts/setup/apt.sh
-	@bash scripts/setup/kafka.sh
+	@bash scripts/setup/kafka.sh $(KAFKA_VERSION)
+	@bash scripts/setup/kafka.sh $(KAFKA4_VERSION)
 	@bash scripts/setup/k8s.sh
 
 test: setup ## Run setup, then typecheck and the whole suite (unit + integration on the real testbed)

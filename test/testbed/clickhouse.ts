@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePorts } from "./ports.js";
-import { waitFor } from "./poll.js";
+import { GiveUp, waitFor } from "./poll.js";
 import { readyOrExplain, spawnServer, type ServerHandle } from "./server-process.js";
 
 export interface ClickHouseOptions {
@@ -39,7 +39,7 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   const url = `http://127.0.0.1:${http}`;
   await readyOrExplain(server, () =>
     waitFor(`clickhouse at ${url}`, async () => {
-      if (server.exited()) throw new Error("process exited");
+      if (server.exited()) throw new GiveUp("process exited");
       const res = await fetch(`${url}/?query=SELECT%201`);
       return res.ok && (await res.text()).trim() === "1" ? true : undefined;
     }),

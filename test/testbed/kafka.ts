@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { kafkaLibs, kafkaVersion } from "./paths.js";
 import { freePorts } from "./ports.js";
-import { waitFor } from "./poll.js";
+import { GiveUp, waitFor } from "./poll.js";
 import { readyOrExplain, spawnServer, type ServerHandle } from "./server-process.js";
 
 export interface KafkaOptions {
@@ -37,15 +37,14 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: ports[2 * i]!, controller: ports[2 * i + 1]! }));
   const voters = nodes.map((nd) => `${nd.id}@127.0.0.1:${nd.controller}`).join(",");
   const clusterId = kafkaClusterId();
-  const log4j = join(opts.dir, "log4j.properties");
   mkdirSync(opts.dir, { recursive: true });
-  writeFileSync(log4j, LOG4J);
+  const logging = loggingFlags(version, opts.dir);
 
   const servers = nodes.map((nd) => {
     const props = join(opts.dir, `server-${nd.id}.properties`);
     writeFileSync(props, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n));
     const classpath = `${libs}/*`;
-    const jvm = ["-Xms128m", "-Xmx512m", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath];
+    const jvm = ["-Xms128m", "-Xmx512m", ...logging, "-cp", classpath];
     execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props, "--ignore-formatted"], {
       stdio: "pipe",
     });
@@ -61,7 +60,7 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   for (const server of servers) {
     await readyOrExplain(server, () =>
       waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
-        if (server.exited()) throw new Error("process exited");
+        if (server.exited()) throw new GiveUp("process exited");
         return (await brokerCount(bootstrap)) >= n ? true : undefined;
       }, { timeoutMs: 90_000 }),
     );
@@ -114,6 +113,24 @@ function serverProperties(nd: { id: number; port: number; controller: number }, 
     "",
   ].join("\n");
 }
+
+/** Kafka 3.x logs through log4j 1 (reload4j), 4.x through log4j2: each needs its own config. */
+function loggingFlags(version: string, dir: string): string[] {
+  if (version.startsWith("3.")) {
+    writeFileSync(join(dir, "log4j.properties"), LOG4J);
+    return [`-Dlog4j.configuration=file:${join(dir, "log4j.properties")}`];
+  }
+  writeFileSync(join(dir, "log4j2.properties"), LOG4J2);
+  return [`-Dlog4j2.configurationFile=${join(dir, "log4j2.properties")}`];
+}
+
+const LOG4J2 = `rootLogger.level=INFO
+rootLogger.appenderRef.stdout.ref=STDOUT
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+`;
 
 const LOG4J = `log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender

@@ -4,7 +4,7 @@ import { request } from "node:https";
 import { join } from "node:path";
 import { binDir } from "./paths.js";
 import { freePorts } from "./ports.js";
-import { waitFor } from "./poll.js";
+import { GiveUp, waitFor } from "./poll.js";
 import { readyOrExplain, spawnServer, type ServerHandle } from "./server-process.js";
 
 export interface KubeOptions {
@@ -50,7 +50,7 @@ export async function startKube(opts: KubeOptions): Promise<KubeApi> {
   });
   await readyOrExplain(etcd, () =>
     waitFor("etcd /health", async () => {
-      if (etcd.exited()) throw new Error("process exited");
+      if (etcd.exited()) throw new GiveUp("process exited");
       const res = await fetch(`http://127.0.0.1:${etcdClient}/health`);
       return res.ok ? true : undefined;
     }),
@@ -87,7 +87,7 @@ export async function startKube(opts: KubeOptions): Promise<KubeApi> {
   });
   await readyOrExplain(apiserver, () =>
     waitFor("kube-apiserver /readyz and the default namespace", async () => {
-      if (apiserver.exited()) throw new Error("process exited");
+      if (apiserver.exited()) throw new GiveUp("process exited");
       const ready = await get(`${server}/readyz`, token);
       if (ready.status !== 200) return undefined;
       const ns = await get(`${server}/api/v1/namespaces/default`, token);

@@ -1,4 +1,10 @@
-/** Polls `probe` until it returns a value, or throws the last failure after `timeoutMs`. */
+/** Thrown by a probe to stop polling at once: waiting longer cannot help (e.g. the server exited). */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `probe` until it returns a value, or throws the last failure after `timeoutMs`.
+ * Errors are retried (a server not listening yet is normal) except `GiveUp`.
+ */
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
@@ -11,6 +17,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startClickHouse } from "./clickhouse.js";
 import { startKafka } from "./kafka.js";
 import { startKube } from "./kube.js";
 import { binDir, envFile, pidsFile, repoRoot, stateDir } from "./paths.js";
-import type { ServerHandle } from "./server-process.js";
+import { alive, type ServerHandle } from "./server-process.js";
 
 export interface TestbedEnv {
   KAFKA_BROKERS: string;
@@ -36,7 +36,10 @@ export interface TestbedOptions {
  * stopped and the error names the failing server with the tail of its log.
  */
 export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> {
-  const dataDir = mkdtempSync(join(tmpdir(), "sluice-testbed-"));
+  pruneAbandonedDataDirs();
+  const dataDir = mkdtempSync(join(tmpdir(), DATA_PREFIX));
+  // A run killed before its teardown cannot delete its folder; the next run does.
+  writeFileSync(join(dataDir, "owner.pid"), String(opts.detached ? 0 : process.pid));
   const logDir = opts.logDir ?? join(dataDir, "logs");
   mkdirSync(logDir, { recursive: true });
   const detached = opts.detached ?? false;
@@ -69,6 +72,17 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
     servers: started,
     stop,
   };
+}
+
+const DATA_PREFIX = "sluice-testbed-";
+
+function pruneAbandonedDataDirs(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(DATA_PREFIX)) continue;
+    const dir = join(tmpdir(), entry);
+    const owner = existsSync(join(dir, "owner.pid")) ? Number(readFileSync(join(dir, "owner.pid"), "utf8")) : 0;
+    if (owner > 0 && !alive(owner)) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Shell-sourceable: `source .testbed/env` then kubectl, kcat and curl reach the testbed. */

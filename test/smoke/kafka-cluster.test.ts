@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kafka, logLevel } from "kafkajs";
+import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
+import { waitFor } from "../testbed/poll.js";
+import { randomName } from "../support/testbed-env.js";
+
+// Kafka 4 removed old protocol versions (KIP-896); this proves our client still speaks
+// to it, and that the testbed can run a replicated three-node quorum.
+const KAFKA4 = process.env.KAFKA4_VERSION ?? "4.1.1";
+
+describe(`a three-node Kafka ${KAFKA4} cluster`, () => {
+  let cluster: KafkaCluster;
+  const dir = mkdtempSync(join(tmpdir(), "sluice-kafka4-"));
+  beforeAll(async () => {
+    cluster = await startKafka({ dir, logDir: dir, brokers: 3, version: KAFKA4 });
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(cluster?.servers.map((s) => s.stop()) ?? []);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps accepting acks=all writes with one broker down", async () => {
+    const kafka = new Kafka({ clientId: "smoke4", brokers: cluster.bootstrap.split(","), logLevel: logLevel.NOTHING });
+    const topic = randomName("replicated");
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] }],
+      waitForLeaders: true,
+    });
+    const producer = kafka.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: [{ key: "a", value: "before" }] });
+
+    await cluster.servers[2]!.stop();
+    await producer.send({ topic, acks: -1, messages: [{ key: "b", value: "after" }] });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: randomName("g") });
+    const seen: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    try {
+      await waitFor("both records", async () => (seen.length >= 2 ? true : undefined), { timeoutMs: 45_000 });
+    } finally {
+      await consumer.disconnect();
+      await admin.disconnect();
+    }
+    expect(seen.sort()).toEqual(["after", "before"]);
+  }, 90_000);
+});

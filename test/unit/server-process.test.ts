@@ -1,0 +1,24 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { GiveUp, waitFor } from "../testbed/poll.js";
+import { readyOrExplain, spawnServer } from "../testbed/server-process.js";
+
+describe("a testbed server that fails to start", () => {
+  it("is named in the error, with the tail of its log", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-unit-"));
+    const server = spawnServer({
+      name: "broken-db",
+      command: "bash",
+      args: ["-c", "echo 'FATAL: port already in use'; exit 3"],
+      logFile: join(dir, "broken.log"),
+    });
+    const wait = () =>
+      waitFor("never", async () => {
+        if (server.exited()) throw new GiveUp("process exited");
+        return undefined;
+      }, { timeoutMs: 5_000 });
+    await expect(readyOrExplain(server, wait)).rejects.toThrow(/broken-db exited[\s\S]*FATAL: port already in use/);
+  });
+});

@@ -40,7 +40,10 @@ testbed-down: ## Stop the servers started by testbed-up
 testbed-status: ## Show the testbed's servers
 	@node_modules/.bin/tsx test/testbed/cli.ts status
 
+crds: ## Regenerate crds/ from the zod schemas in api/
+	@node_modules/.bin/tsx api/generate-crds.ts
+
 demo: setup ## Run the clickstream pipeline end to end on a local testbed (not built yet)
 	@echo "make demo: not built yet — it will start the testbed, run examples/clickstream with \`sluice run\`, send events and query ClickHouse."; exit 1
 
-.PHONY: help setup test test-unit typecheck testbed-up testbed-down testbed-status demo
+.PHONY: help crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo

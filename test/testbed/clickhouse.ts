@@ -13,6 +13,11 @@ export interface ClickHouseOptions {
 export interface ClickHouseServer {
   url: string;
   servers: ServerHandle[];
+  /**
+   * Starts the server again on the same ports and data after it was stopped, for outage
+   * tests: clients keep their URL, and the data written before the outage is still there.
+   */
+  restart: () => Promise<void>;
 }
 
 /**
@@ -28,23 +33,33 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   const users = join(opts.dir, "users.xml");
   writeFileSync(config, configXml({ http, tcp, interserver, data, users, logDir: opts.logDir }));
   writeFileSync(users, USERS_XML);
-  const server = spawnServer({
-    name: "clickhouse",
-    command: "clickhouse-server",
-    args: [`--config-file=${config}`],
-    cwd: opts.dir,
-    logFile: join(opts.logDir, "clickhouse.stdout.log"),
-    detached: opts.detached,
-  });
   const url = `http://127.0.0.1:${http}`;
-  await readyOrExplain(server, () =>
-    waitFor(`clickhouse at ${url}`, async () => {
-      if (server.exited()) throw new GiveUp("process exited");
-      const res = await fetch(`${url}/?query=SELECT%201`);
-      return res.ok && (await res.text()).trim() === "1" ? true : undefined;
-    }),
-  );
-  return { url, servers: [server] };
+  const launch = async (): Promise<ServerHandle> => {
+    const server = spawnServer({
+      name: "clickhouse",
+      command: "clickhouse-server",
+      args: [`--config-file=${config}`],
+      cwd: opts.dir,
+      logFile: join(opts.logDir, "clickhouse.stdout.log"),
+      detached: opts.detached,
+    });
+    await readyOrExplain(server, () =>
+      waitFor(`clickhouse at ${url}`, async () => {
+        if (server.exited()) throw new GiveUp("process exited");
+        const res = await fetch(`${url}/?query=SELECT%201`);
+        return res.ok && (await res.text()).trim() === "1" ? true : undefined;
+      }),
+    );
+    return server;
+  };
+  const result: ClickHouseServer = {
+    url,
+    servers: [await launch()],
+    restart: async () => {
+      result.servers[0] = await launch();
+    },
+  };
+  return result;
 }
 
 function configXml(p: { http: number; tcp: number; interserver: number; data: string; users: string; logDir: string }): string {

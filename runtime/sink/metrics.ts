@@ -1,0 +1,70 @@
+/**
+ * The sink's Prometheus metrics, labelled by sink (`namespace/name`). Lag is computed at
+ * scrape time from the partitions this member owns; the autoscaler reads
+ * sluice_sink_lag_seconds against targetLagSeconds.
+ */
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+const latencyBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export interface LagSource {
+  lagMessages(): number;
+  lagSeconds(): number;
+}
+
+export interface SinkMetrics {
+  rowsWritten: Counter<"sink">;
+  batchRows: Histogram<"sink">;
+  batchBytes: Histogram<"sink">;
+  insertSeconds: Histogram<"sink">;
+  insertRetries: Counter<"sink">;
+  eventToWrittenSeconds: Histogram<"sink">;
+  ingestToWrittenSeconds: Histogram<"sink">;
+  duplicatesDropped: Counter<"sink">;
+  deadLettered: Counter<"sink">;
+  /** Registers this sink's lag; returns the unregister function. */
+  trackLag(sink: string, source: LagSource): () => void;
+}
+
+// Several sinks may share one registry (one worker process): create each metric once.
+function once<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+const lagByRegistry = new WeakMap<Registry, Map<string, LagSource>>();
+
+export function sinkMetrics(registry: Registry): SinkMetrics {
+  const reg = [registry];
+  const lagSources = lagByRegistry.get(registry) ?? new Map<string, LagSource>();
+  lagByRegistry.set(registry, lagSources);
+  const counter = (name: string, help: string) => once(registry, name, () => new Counter({ name, help, labelNames: ["sink"] as const, registers: reg }));
+  const histogram = (name: string, help: string, buckets: number[]) =>
+    once(registry, name, () => new Histogram({ name, help, labelNames: ["sink"] as const, buckets, registers: reg }));
+  const lagGauge = (name: string, help: string, read: (s: LagSource) => number) =>
+    once(registry, name, () =>
+      new Gauge({
+        name, help, labelNames: ["sink"] as const, registers: reg,
+        collect() {
+          this.reset();
+          for (const [sink, s] of lagSources) this.set({ sink }, read(s));
+        },
+      }),
+    );
+  lagGauge("sluice_sink_lag_messages", "Records in owned partitions not yet committed (high watermark - committed offset).", (s) => s.lagMessages());
+  lagGauge("sluice_sink_lag_seconds", "Age of the oldest record in owned partitions not yet committed (0 when caught up).", (s) => s.lagSeconds());
+  return {
+    rowsWritten: counter("sluice_sink_rows_written_total", "Rows ClickHouse acknowledged (after in-batch dedupe)."),
+    batchRows: histogram("sluice_sink_batch_rows", "Rows per written batch.", [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]),
+    batchBytes: histogram("sluice_sink_batch_bytes", "Kafka record bytes per written batch.", [1e3, 1e4, 1e5, 1e6, 1e7, 1e8]),
+    insertSeconds: histogram("sluice_sink_insert_seconds", "Latency of one acknowledged ClickHouse insert.", latencyBuckets),
+    insertRetries: counter("sluice_sink_insert_retries_total", "ClickHouse inserts that failed and were retried."),
+    eventToWrittenSeconds: histogram("sluice_sink_event_to_written_seconds", "Event time to written in ClickHouse.", latencyBuckets),
+    ingestToWrittenSeconds: histogram("sluice_sink_ingest_to_written_seconds", "Ingest (collector accept, else Kafka timestamp) to written in ClickHouse.", latencyBuckets),
+    duplicatesDropped: counter("sluice_sink_duplicates_dropped_total", "Rows dropped by in-batch dedupe on event id."),
+    deadLettered: counter("sluice_sink_dead_letters_total", "Poison records sent to the dead-letter topic."),
+    trackLag(sink, source) {
+      lagSources.set(sink, source);
+      return () => lagSources.delete(sink);
+    },
+  };
+}

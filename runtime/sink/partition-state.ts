@@ -1,0 +1,52 @@
+/**
+ * What the sink holds for one owned partition: records fetched but not yet in a batch,
+ * the batch being written, and where the next batch starts.
+ */
+import type { SourceRecord } from "./decode.js";
+
+export interface BufferedRecord extends SourceRecord {
+  bytes: number;
+  /** When the sink received it (for maxDelay), not the Kafka timestamp. */
+  arrivedAt: number;
+}
+
+export interface PartitionState {
+  partition: number;
+  buffer: BufferedRecord[];
+  bufferedBytes: number;
+  /** Records below this offset were already taken (kafkajs refetches after a rebalance). */
+  nextOffset: number;
+  /** Where the next batch starts: the committed offset, then each batch's end. Undefined: no commit yet. */
+  batchStart?: number;
+  /** End of a batch a previous owner started (offset-intent.ts): the first batch ends exactly here. */
+  boundary?: number;
+  /** Last committed offset, for lag. */
+  committed: number;
+  highWatermark: number;
+  /** Kafka timestamp of the first record of the batch in flight. */
+  inflightSinceMs?: number;
+  flushing?: Promise<void>;
+  paused: boolean;
+  revoked: boolean;
+}
+
+export function newPartitionState(partition: number, committed: number, boundary: number | undefined): PartitionState {
+  const hasCommit = committed >= 0;
+  return {
+    partition,
+    buffer: [],
+    bufferedBytes: 0,
+    nextOffset: hasCommit ? committed : 0,
+    batchStart: hasCommit ? committed : undefined,
+    boundary,
+    committed: hasCommit ? committed : 0,
+    highWatermark: 0,
+    paused: false,
+    revoked: false,
+  };
+}
+
+/** Buffered beyond two batches while one is being written: stop fetching (backpressure). */
+export function overLimit(s: PartitionState, limits: { maxRows: number; maxBytes: number }): boolean {
+  return s.buffer.length >= 2 * limits.maxRows || s.bufferedBytes >= 2 * limits.maxBytes;
+}

@@ -1,0 +1,226 @@
+/**
+ * The ClickHouse sink worker: consumes a stream's topic as the sink's consumer group,
+ * batches per partition, and writes each batch with batch-writer.ts. Offsets are only
+ * ever committed by the writer, after ClickHouse (and the dead-letter topic) acknowledged.
+ */
+import { randomBytes } from "node:crypto";
+import { createClient } from "@clickhouse/client";
+import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
+import type { Registry } from "prom-client";
+import type { CompiledSink } from "../pipeline/compiled.js";
+import { kafkaClient } from "../kafka/client.js";
+import { jsonLogger, type Logger } from "../log.js";
+import { detectServerFeatures } from "../clickhouse/server-version.js";
+import { ensureSinkTable } from "../clickhouse/ensure-sink-table.js";
+import { cutBatch } from "./batch-plan.js";
+import { writeBatch, type WriterDeps } from "./batch-writer.js";
+import { defaultBackoff, type BackoffOptions } from "./backoff.js";
+import { RetentionGapError, type PartitionGap } from "./errors.js";
+import { sinkMetrics } from "./metrics.js";
+import { decodeIntent } from "./offset-intent.js";
+import { newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
+import type { RetryContext } from "./retry.js";
+
+export interface SinkOptions {
+  sink: CompiledSink;
+  kafkaBrokers: string[];
+  clickhouseUrl: string;
+  registry: Registry;
+  /** Names this worker in Kafka client ids and logs. Default: random. */
+  instanceId?: string;
+  logger?: Logger;
+  /** Retry schedule for ClickHouse and Kafka writes. Default: 200 ms doubling to 30 s. */
+  backoff?: BackoffOptions;
+}
+
+export interface SinkHandle {
+  /** Stops consuming and abandons unwritten batches (they are replayed by the next owner). */
+  stop(): Promise<void>;
+  /** Rejects on an unrecoverable error (e.g. RetentionGapError); never resolves. */
+  failed: Promise<never>;
+}
+
+export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
+  const { sink } = opts;
+  const topic = sink.stream.topic;
+  const label = `${sink.namespace}/${sink.name}`;
+  const instanceId = opts.instanceId ?? randomBytes(4).toString("hex");
+  const log = opts.logger ?? jsonLogger("sink");
+  const limits = sink.batching;
+  const metrics = sinkMetrics(opts.registry);
+
+  const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
+  const features = await detectServerFeatures(clickhouse);
+  await ensureSinkTable(clickhouse, sink, features);
+  log.info("sink table ready", { sink: label, clickhouse: features.version.text, dedupToken: features.insertDeduplicationToken });
+
+  const kafka = kafkaClient(opts.kafkaBrokers, `sluice-sink-${sink.name}-${instanceId}`);
+  const admin: Admin = kafka.admin();
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer: Consumer = kafka.consumer({ groupId: sink.groupId, maxWaitTimeInMs: Math.min(500, Math.max(50, limits.maxDelayMs)) });
+  await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+
+  const states = new Map<number, PartitionState>();
+  const abort = new AbortController();
+  let stopping = false;
+  let failure: Error | undefined;
+  let rejectFailed!: (e: Error) => void;
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  // Callers that never await `failed` must not crash the process on it: the error is logged.
+  failed.catch(() => {});
+
+  const fail = (err: Error) => {
+    if (failure || stopping) return;
+    failure = err;
+    log.error("sink failed", { sink: label, error: err.message });
+    rejectFailed(err);
+    void shutdown();
+  };
+
+  const deps: WriterDeps = {
+    sink, sinkLabel: label, features, clickhouse, producer, metrics, now: () => Date.now(),
+    commit: async (partition, offset, metadata) => {
+      await consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
+    },
+  };
+  const retryCtx = (s: PartitionState): RetryContext => ({
+    shouldContinue: () => !stopping && !failure && !s.revoked,
+    signal: abort.signal,
+    backoff: opts.backoff ?? defaultBackoff,
+    onRetry: (what, attempt, err, delayMs) => {
+      if (what.startsWith("insert")) metrics.insertRetries.inc({ sink: label });
+      log.warn("batch step failed, retrying", { sink: label, step: what, attempt, delayMs, error: (err as Error).message });
+    },
+  });
+
+  const maybeFlush = (s: PartitionState): void => {
+    if (s.flushing || s.revoked || stopping || failure || s.buffer.length === 0) return;
+    const now = Date.now();
+    const n = cutBatch(s.buffer, limits, { now, oldestAt: s.buffer[0]!.arrivedAt, boundary: s.boundary });
+    if (n === 0) return;
+    const records = s.buffer.splice(0, n);
+    s.bufferedBytes -= records.reduce((b, r) => b + r.bytes, 0);
+    const start = s.batchStart ?? records[0]!.offset;
+    const end = records[records.length - 1]!.offset + 1;
+    const replay = s.boundary !== undefined && end === s.boundary;
+    s.boundary = undefined;
+    s.batchStart = end;
+    s.inflightSinceMs = records[0]!.timestampMs;
+    s.flushing = writeBatch(deps, { partition: s.partition, start, end, records, replay }, retryCtx(s))
+      .then(() => {
+        s.committed = end;
+      })
+      .catch((err: Error) => {
+        if (err.name !== "Abandoned") fail(err);
+      })
+      .finally(() => {
+        s.flushing = undefined;
+        s.inflightSinceMs = undefined;
+        if (s.paused && !overLimit(s, limits) && !s.revoked && !stopping) {
+          s.paused = false;
+          consumer.resume([{ topic, partitions: [s.partition] }]);
+        }
+        maybeFlush(s);
+      });
+  };
+
+  /** Reads committed offsets (and intents) and low watermarks; refuses to start past a retention gap. */
+  const initPartitions = async (partitions: number[]): Promise<void> => {
+    const [committed] = await admin.fetchOffsets({ groupId: sink.groupId, topics: [topic] });
+    const watermarks = await admin.fetchTopicOffsets(topic);
+    const gaps: PartitionGap[] = [];
+    for (const p of partitions) {
+      const c = committed?.partitions.find((x) => x.partition === p);
+      const offset = c ? Number(c.offset) : -1;
+      const low = Number(watermarks.find((w) => w.partition === p)?.low ?? 0);
+      if (offset >= 0 && offset < low) gaps.push({ partition: p, committedOffset: offset, lowWatermark: low });
+      else if (!states.has(p)) states.set(p, newPartitionState(p, offset, decodeIntent(c?.metadata, offset)));
+    }
+    if (gaps.length > 0) throw new RetentionGapError(topic, gaps);
+  };
+
+  let assigned = new Set<number>();
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    assigned = new Set(e.payload.memberAssignment[topic] ?? []);
+    for (const [p, s] of states) {
+      if (assigned.has(p)) continue;
+      // Revoked: its unwritten records belong to the new owner now; an in-flight batch
+      // stops retrying and never commits (the broker would refuse it anyway).
+      s.revoked = true;
+      states.delete(p);
+    }
+    log.info("partitions assigned", { sink: label, partitions: [...assigned] });
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (!e.payload.restart) fail(e.payload.error);
+  });
+
+  const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
+    if (stopping || failure) return;
+    const p = batch.partition;
+    if (!states.has(p)) {
+      try {
+        await initPartitions([...new Set([p, ...assigned])].filter((x) => !states.has(x)));
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+    }
+    const s = states.get(p);
+    if (!s) return;
+    s.highWatermark = Number(batch.highWatermark);
+    const now = Date.now();
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (offset < s.nextOffset) continue;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
+      const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0);
+      const rec: BufferedRecord = { partition: p, offset, key: m.key, value: m.value, headers, timestampMs: Number(m.timestamp), bytes, arrivedAt: now };
+      s.buffer.push(rec);
+      s.bufferedBytes += bytes;
+      s.nextOffset = offset + 1;
+    }
+    maybeFlush(s);
+    if (s.flushing && overLimit(s, limits) && !s.paused) {
+      s.paused = true;
+      consumer.pause([{ topic, partitions: [p] }]);
+    }
+  };
+
+  const tickMs = Math.min(250, Math.max(20, Math.floor(limits.maxDelayMs / 4)));
+  const ticker = setInterval(() => states.forEach(maybeFlush), tickMs);
+  const untrackLag = metrics.trackLag(label, {
+    lagMessages: () => [...states.values()].reduce((n, s) => n + Math.max(0, s.highWatermark - s.committed), 0),
+    lagSeconds: () => {
+      const now = Date.now();
+      let oldest = now;
+      for (const s of states.values()) oldest = Math.min(oldest, s.inflightSinceMs ?? s.buffer[0]?.timestampMs ?? now);
+      return (now - oldest) / 1000;
+    },
+  });
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = () =>
+    (shutdownPromise ??= (async () => {
+      stopping = true;
+      abort.abort();
+      clearInterval(ticker);
+      untrackLag();
+      await Promise.all([...states.values()].map((s) => s.flushing));
+      await consumer.disconnect().catch(() => {});
+      await Promise.all([producer.disconnect(), admin.disconnect()]).catch(() => {});
+      await clickhouse.close();
+    })());
+
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+  log.info("sink started", { sink: label, topic, groupId: sink.groupId, instanceId });
+
+  return {
+    stop: async () => {
+      await shutdown();
+    },
+    failed,
+  };
+}

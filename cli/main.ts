@@ -1,5 +1,6 @@
 /** The `sluice` command line. */
 import { Command } from "commander";
+import { runCommand } from "./run-command.js";
 import { validatePaths } from "./validate-command.js";
 
 export function program(): Command {
@@ -12,6 +13,23 @@ export function program(): Command {
       const report = validatePaths(opts.filename);
       (report.ok ? console.log : console.error)(report.lines.join("\n"));
       process.exitCode = report.ok ? 0 : 1;
+    });
+  cli
+    .command("run")
+    .description("Run the pipeline declared in a folder locally: collector and sinks in one process, topics and tables created as needed")
+    .requiredOption("-f, --filename <path...>", "manifest files or folders, with the Secrets they reference")
+    .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")
+    .option("--clickhouse <url>", "ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
+    .option("--host <host>", "collector listen address", "127.0.0.1")
+    .option("--port <port>", "collector port (0: any free port)", "8080")
+    .option("-n, --namespace <ns>", "namespace the manifests are compiled in (topic names default to <namespace>.<stream>)", "default")
+    .action(async (opts) => {
+      try {
+        await runCommand(opts);
+      } catch (err) {
+        console.error(err instanceof Error ? err.message : String(err));
+        process.exitCode = 1;
+      }
     });
   return cli;
 }

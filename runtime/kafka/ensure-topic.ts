@@ -2,7 +2,10 @@
  * Applies a TopicPlan with the Kafka admin client: create, grow partitions, correct config
  * drift. Shrinking is refused with a typed error that callers turn into a condition.
  */
-import { ConfigResourceTypes, type Admin } from "kafkajs";
+import kafkajs, { type Admin } from "kafkajs";
+
+// kafkajs is CommonJS and Node's ESM loader cannot see this enum as a named export.
+const { ConfigResourceTypes } = kafkajs;
 import { planTopic, type DesiredTopic, type ObservedTopic, type TopicPlan } from "./topic-plan.js";
 
 /** A spec the cluster cannot honour; retrying will not help until the spec changes. */

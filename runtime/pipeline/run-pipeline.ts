@@ -1,0 +1,83 @@
+/**
+ * Runs a whole pipeline in one process: provision topics and tables, then the collector
+ * and every sink as in-process workers. Behind `sluice run` and `make demo`; the operator
+ * runs the same workers one per Deployment instead.
+ */
+import { createClient } from "@clickhouse/client";
+import type { Registry } from "prom-client";
+import { startCollector } from "../collector/server.js";
+import { ensureSinkTable } from "../clickhouse/ensure-sink-table.js";
+import { detectServerFeatures } from "../clickhouse/server-version.js";
+import { kafkaClient } from "../kafka/client.js";
+import { createRegistry } from "../metrics/registry.js";
+import { startSink, type SinkHandle } from "../sink/index.js";
+import type { Logger } from "../log.js";
+import type { CompiledPipeline } from "./compiled.js";
+import { provisionTopics } from "./provision-topics.js";
+
+export interface RunPipelineOptions {
+  pipeline: CompiledPipeline;
+  kafkaBrokers: string[];
+  clickhouseUrl: string;
+  host?: string;
+  port?: number;
+  /** Local runs may have fewer brokers than a topic's declared replication. */
+  clampReplication?: boolean;
+  registry?: Registry;
+  log: Logger;
+}
+
+export interface RunningPipeline {
+  collectorUrl: string;
+  registry: Registry;
+  /** Rejects when any worker fails unrecoverably. */
+  failed: Promise<never>;
+  stop(): Promise<void>;
+}
+
+export async function runPipeline(o: RunPipelineOptions): Promise<RunningPipeline> {
+  const registry = o.registry ?? createRegistry();
+  const admin = kafkaClient(o.kafkaBrokers, "sluice-run-admin").admin();
+  await admin.connect();
+  try {
+    for (const t of await provisionTopics(admin, o.pipeline.streams, { clampToBrokers: o.clampReplication ?? true })) {
+      o.log.info("topic ensured", { topic: t.topic, action: t.plan.action, ...(t.clampedReplication ? { replication: t.clampedReplication } : {}) });
+      if (t.clampedReplication) o.log.warn("replication clamped to the brokers available", { topic: t.topic, ...t.clampedReplication });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const ch = createClient({ url: o.clickhouseUrl });
+  try {
+    const features = await detectServerFeatures(ch);
+    for (const sink of o.pipeline.sinks) {
+      await ensureSinkTable(ch, sink, features);
+      o.log.info("table ensured", { table: `${sink.database}.${sink.table}`, sink: sink.name });
+    }
+  } finally {
+    await ch.close();
+  }
+  const sinks: SinkHandle[] = [];
+  for (const sink of o.pipeline.sinks) {
+    sinks.push(await startSink({ sink, kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log }));
+    o.log.info("sink started", { sink: sink.name, topic: sink.stream.topic, table: `${sink.database}.${sink.table}` });
+  }
+  const collector = await startCollector({
+    streams: o.pipeline.streams,
+    secrets: o.pipeline.secrets,
+    kafkaBrokers: o.kafkaBrokers,
+    host: o.host,
+    port: o.port ?? 0,
+    registry,
+  });
+  return {
+    collectorUrl: collector.url,
+    registry,
+    failed: Promise.race(sinks.map((s) => s.failed)),
+    stop: async () => {
+      // Collector first: stop accepting before the sinks stop draining.
+      await collector.stop();
+      await Promise.all(sinks.map((s) => s.stop()));
+    },
+  };
+}

@@ -43,7 +43,7 @@ testbed-status: ## Show the testbed's servers
 crds: ## Regenerate crds/ from the zod schemas in api/
 	@node_modules/.bin/tsx api/generate-crds.ts
 
-demo: setup ## Run the clickstream pipeline end to end on a local testbed (not built yet)
-	@echo "make demo: not built yet — it will start the testbed, run examples/clickstream with \`sluice run\`, send events and query ClickHouse."; exit 1
+demo: setup ## Run the clickstream example end to end: testbed, collector -> Kafka -> sink -> ClickHouse, then query it
+	@node_modules/.bin/tsx scripts/demo.ts
 
 .PHONY: help crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo

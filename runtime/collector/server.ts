@@ -6,18 +6,17 @@
  *   // POST ${collector.url}/v1/streams/page-views/events
  *   await collector.stop(); // finishes in-flight requests, then disconnects from Kafka
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { v7 as uuidv7 } from "uuid";
 import { silentLogger } from "../log.js";
-import { discardBody } from "./body.js";
-import { IngestError } from "./errors.js";
-import { findStream, ingest, type IngestContext } from "./handle-ingest.js";
+import type { IngestContext } from "./handle-ingest.js";
 import { ByteBudget } from "./in-flight.js";
 import { collectorMetrics } from "./metrics.js";
 import { collectorConfig, type CollectorOptions } from "./options.js";
 import { EventProducer } from "./producer.js";
 import { sendJson } from "./respond.js";
+import { router } from "./routes.js";
 import { RateLimiter } from "./token-bucket.js";
 
 export type { CollectorOptions } from "./options.js";
@@ -26,21 +25,16 @@ export interface CollectorHandle {
   /** http://host:port, without a trailing slash. */
   url: string;
   port: number;
-  /** Stops accepting, finishes in-flight requests, then disconnects the producer. */
+  /** Stops accepting, finishes in-flight requests, then disconnects the producer. Idempotent. */
   stop(): Promise<void>;
 }
-
-const EVENTS_PATH = /^\/v1\/streams\/([^/]+)\/events\/?$/;
-/** What is left of a refused body is read (and dropped) up to this much, so the client sees the answer. */
-const DISCARD_LIMIT_BYTES = 1024 * 1024;
-const DISCARD_TIMEOUT_MS = 2_000;
 
 export async function startCollector(opts: CollectorOptions): Promise<CollectorHandle> {
   const config = collectorConfig(opts);
   const log = opts.logger ?? silentLogger;
   const metrics = collectorMetrics(opts.registry);
   const producer = await EventProducer.connect({ brokers: config.kafkaBrokers, clientId: config.clientId, timeoutMs: config.produceTimeoutMs });
-  const ctx: IngestContext = {
+  const ingest: IngestContext = {
     config,
     limiter: new RateLimiter(),
     budget: new ByteBudget(config.maxInFlightBytes, (used) => metrics.inFlightBytes.set(used)),
@@ -49,9 +43,11 @@ export async function startCollector(opts: CollectorOptions): Promise<CollectorH
     newEventId: () => uuidv7(),
     now: Date.now,
   };
-  const active = new Set<Promise<void>>();
   let stopping = false;
+  const route = router({ ingest, registry: opts.registry, log, producerConnected: () => producer.connected, stopping: () => stopping });
 
+  // Every request's promise, so stop() can wait for exactly the requests in flight.
+  const active = new Set<Promise<void>>();
   const server = createServer((req, res) => {
     const done = route(req, res).catch((err: unknown) => {
       log.error("request failed unexpectedly", { url: req.url, error: String(err) });
@@ -61,52 +57,12 @@ export async function startCollector(opts: CollectorOptions): Promise<CollectorH
     active.add(done);
     void done.finally(() => active.delete(done));
   });
-
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0]!;
-    if (req.method === "GET" && path === "/healthz") return sendJson(res, 200, { status: "alive" });
-    if (req.method === "GET" && path === "/readyz") {
-      if (stopping) return sendJson(res, 503, { error: "shutting down" });
-      if (!producer.connected) return sendJson(res, 503, { error: "not connected to Kafka" });
-      return sendJson(res, 200, { status: "ready" });
-    }
-    if (req.method === "GET" && path === "/metrics") {
-      const text = await opts.registry.metrics();
-      res.writeHead(200, { "Content-Type": opts.registry.contentType });
-      return void res.end(text);
-    }
-    const match = EVENTS_PATH.exec(path);
-    if (!match) return refuse(req, res, "unknown", new IngestError(404, `no route for ${req.method} ${path}; events go to POST /v1/streams/{stream}/events`));
-    if (req.method !== "POST") return refuse(req, res, "unknown", new IngestError(405, "use POST to send events"), { Allow: "POST" });
-    return handleEvents(req, res, decodeURIComponentSafe(match[1]!));
+  try {
+    await listen(server, config.host, config.port);
+  } catch (err) {
+    await producer.disconnect();
+    throw err;
   }
-
-  async function handleEvents(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
-    const label = config.streams.has(name) ? name : "unknown";
-    const stopTimer = metrics.requestSeconds.startTimer({ stream: label });
-    try {
-      if (stopping) throw new IngestError(503, "the collector is shutting down; retry against another replica", 1);
-      const answer = await ingest(ctx, findStream(config, name), req);
-      metrics.requests.inc({ stream: label, code: String(answer.status) });
-      sendJson(res, answer.status, answer.body);
-    } catch (err) {
-      if (!(err instanceof IngestError)) throw err;
-      metrics.requests.inc({ stream: label, code: String(err.status) });
-      await refuse(req, res, label, err);
-    } finally {
-      stopTimer();
-    }
-  }
-
-  async function refuse(req: IncomingMessage, res: ServerResponse, stream: string, err: IngestError, headers: Record<string, string> = {}): Promise<void> {
-    if (err.status >= 500) log.warn("request refused", { stream, status: err.status, reason: err.message });
-    const ended = await discardBody(req, DISCARD_LIMIT_BYTES, DISCARD_TIMEOUT_MS);
-    if (!ended || stopping) headers.Connection = "close";
-    if (err.retryAfterSeconds !== undefined) headers["Retry-After"] = String(err.retryAfterSeconds);
-    sendJson(res, err.status, { error: err.message }, headers);
-  }
-
-  await listen(server, config.host, config.port);
   const port = (server.address() as AddressInfo).port;
   log.info("collector listening", { host: config.host, port, streams: [...config.streams.keys()] });
 
@@ -135,12 +91,4 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       resolve();
     });
   });
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

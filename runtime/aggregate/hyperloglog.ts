@@ -5,7 +5,8 @@
  * Error bound: with m = 2^12 = 4096 registers the relative standard error is
  * 1.04 / sqrt(m) ≈ 1.63%; an estimate is within 3 standard errors (≈ 4.9%) of the true
  * count with probability ≈ 99.7%. Below ≈ 2.5·m distinct values linear counting applies
- * and small sets are usually exact (collisions among 4096 registers are rare).
+ * and small sets are exact or off by one (two of n values share a register with
+ * probability ≈ n²/8192).
  * Memory: 4 KiB per sketch, whatever the cardinality.
  *
  * Written here rather than taken from `bloom-filters`: its HyperLogLog (3.0.4) estimated

@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import type { CompiledAggregation } from "./compile.js";
+import { AggregationEngine, type AggregationEvent, type Output } from "./engine.js";
+
+const config = (over: Partial<CompiledAggregation> = {}): CompiledAggregation => ({
+  window: { type: "tumbling", sizeMs: 100, slideMs: 100 },
+  maxOutOfOrdernessMs: 10,
+  idleTimeoutMs: 1_000_000,
+  allowedLatenessMs: 50,
+  earlyFiringsMs: undefined,
+  groupBy: ["tenant"],
+  measures: [{ name: "events", fn: "count", field: undefined }, { name: "total", fn: "sum", field: "n" }],
+  ...over,
+});
+
+let offset = 0;
+const ev = (t: number, id: string, row: Record<string, string | number | null> = {}, partition = 0): AggregationEvent => ({
+  partition,
+  offset: offset++,
+  eventId: id,
+  eventTimeMs: t,
+  row: { tenant: "a", n: 1, ...row },
+});
+
+const results = (outs: Output[]) => outs.flatMap((o) => (o.kind === "result" ? [o.row] : []));
+
+function engine(over: Partial<CompiledAggregation> = {}) {
+  let now = 0;
+  const e = new AggregationEngine(config(over), () => now);
+  e.assign([0]);
+  return { e, at: (ms: number) => (now = ms) };
+}
+
+describe("AggregationEngine", () => {
+  it("emits a window on time when the watermark reaches its end, with full values", () => {
+    const { e } = engine();
+    expect(e.onEvent(ev(5, "1"))).toEqual([]);
+    expect(e.onEvent(ev(50, "2", { n: 4 }))).toEqual([]);
+    const out = results(e.onEvent(ev(110, "3")));
+    expect(out).toEqual([{ windowStart: 0, windowEnd: 100, tenant: "a", events: 2, total: 5, version: 5, firing: "on_time" }]);
+  });
+
+  it("groups by the group-by fields", () => {
+    const { e } = engine();
+    e.onEvent(ev(5, "1", { tenant: "a" }));
+    e.onEvent(ev(6, "2", { tenant: "b" }));
+    e.onEvent(ev(7, "3", { tenant: null }));
+    const out = results(e.onEvent(ev(200, "4")));
+    expect(out.map((r) => [r.tenant, r.events])).toEqual([["a", 1], ["b", 1], [null, 1]]);
+  });
+
+  it("counts a redelivered event id once", () => {
+    const { e } = engine();
+    e.onEvent(ev(5, "1"));
+    e.onEvent(ev(5, "1"));
+    expect(results(e.onEvent(ev(200, "2")))[0]).toMatchObject({ events: 1 });
+    expect(e.duplicates).toBe(1);
+  });
+
+  it("re-emits the corrected full value, with a higher version, for an event within allowed lateness", () => {
+    const { e } = engine();
+    e.onEvent(ev(5, "1"));
+    const onTime = results(e.onEvent(ev(120, "2")))[0]!;
+    const late = results(e.onEvent(ev(7, "3")));
+    expect(late).toEqual([{ windowStart: 0, windowEnd: 100, tenant: "a", events: 2, total: 2, version: 5, firing: "late" }]);
+    expect(late[0]!.version).toBeGreaterThan(onTime.version);
+  });
+
+  it("reports an event later than the allowed lateness as a late-event output, and counts it", () => {
+    const { e } = engine();
+    e.onEvent(ev(5, "1"));
+    e.onEvent(ev(170, "2"));
+    const late = ev(7, "3");
+    expect(e.onEvent(late)).toEqual([{ kind: "late", event: late, reason: expect.stringContaining("allowed lateness") }]);
+    expect(e.lateEvents).toBe(1);
+  });
+
+  it("drops a window's state once the watermark passes its end plus the allowed lateness", () => {
+    const { e } = engine();
+    e.onEvent(ev(5, "1"));
+    e.onEvent(ev(120, "2"));
+    expect(e.stateSize()).toEqual({ windows: 2, groups: 1, eventIds: 2 });
+    e.onEvent(ev(165, "3"));
+    expect(e.stateSize()).toEqual({ windows: 1, groups: 1, eventIds: 2 });
+  });
+
+  it("fires early every earlyFirings while open, only when the value changed", () => {
+    const { e } = engine({ earlyFiringsMs: 1_000 });
+    e.onEvent(ev(5, "1"));
+    expect(results(e.onTick(999))).toEqual([]);
+    expect(results(e.onTick(1_000))).toMatchObject([{ events: 1, version: 2, firing: "early" }]);
+    expect(results(e.onTick(2_000))).toEqual([]);
+    e.onEvent(ev(6, "2"));
+    expect(results(e.onTick(3_000))).toMatchObject([{ events: 2, version: 4, firing: "early" }]);
+  });
+
+  it("lets idleness move the watermark, so a quiet partition does not hold windows open", () => {
+    let now = 0;
+    const e = new AggregationEngine(config({ idleTimeoutMs: 1_000 }), () => now);
+    e.assign([0, 1]);
+    e.onEvent(ev(5, "1", {}, 0));
+    expect(e.onEvent(ev(150, "2", {}, 0))).toEqual([]);
+    now = 1_000;
+    expect(results(e.onTick(1_000))).toMatchObject([{ windowEnd: 100, firing: "on_time" }]);
+  });
+
+  it("commits offsets only up to the earliest offset an open window still needs", () => {
+    offset = 0;
+    const { e } = engine({ allowedLatenessMs: 0 });
+    e.onEvent(ev(5, "1"));
+    e.onEvent(ev(105, "2"));
+    expect(e.committableOffsets()).toEqual(new Map([[0, 0]]));
+    e.onEvent(ev(115, "3"));
+    expect(e.committableOffsets()).toEqual(new Map([[0, 1]]));
+    e.finish();
+    expect(e.committableOffsets()).toEqual(new Map([[0, 3]]));
+  });
+
+  describe("with session windows", () => {
+    const session = { window: { type: "session" as const, gapMs: 10 }, allowedLatenessMs: 0 };
+
+    it("merges two sessions an event bridges, and retracts rows emitted for them", () => {
+      const { e } = engine({ ...session, earlyFiringsMs: 1 });
+      e.onEvent(ev(0, "1"));
+      e.onEvent(ev(15, "2"));
+      expect(results(e.onTick(1)).map((r) => [r.windowStart, r.windowEnd])).toEqual([[0, 10], [15, 25]]);
+      const out = e.onEvent(ev(8, "3"));
+      expect(out).toEqual([
+        { kind: "retract", row: { windowStart: 15, windowEnd: 25, tenant: "a", version: 6, isDeleted: 1 } },
+        { kind: "retract", row: { windowStart: 0, windowEnd: 10, tenant: "a", version: 6, isDeleted: 1 } },
+        { kind: "result", row: { windowStart: 0, windowEnd: 25, tenant: "a", events: 3, total: 3, version: 6, firing: "early" } },
+      ]);
+      expect(results(e.onEvent(ev(100, "4")))).toMatchObject([{ windowStart: 0, windowEnd: 25, events: 3, version: 7, firing: "on_time" }]);
+    });
+
+    it("keeps sessions a full gap apart separate", () => {
+      const { e } = engine(session);
+      e.onEvent(ev(0, "1"));
+      e.onEvent(ev(10, "2"));
+      expect(results(e.finish()).map((r) => [r.windowStart, r.windowEnd, r.events])).toEqual([[0, 10, 1], [10, 20, 1]]);
+    });
+  });
+});

@@ -20,9 +20,18 @@ export class RetentionGapError extends SinkError {
   constructor(readonly topic: string, readonly gaps: PartitionGap[]) {
     super(
       `committed offsets of topic ${topic} are below the retained log; refusing to skip: ` +
-        gaps.map((g) => `partition ${g.partition} committed ${g.committedOffset} < low watermark ${g.lowWatermark} (${g.lowWatermark - g.committedOffset} records lost to retention)`).join("; "),
+        gaps.map(describeGap).join("; "),
     );
   }
+}
+
+function describeGap(g: PartitionGap): string {
+  if (g.committedOffset < 0) {
+    // kafkajs answers OFFSET_OUT_OF_RANGE by committing "earliest" (-2) itself, erasing
+    // the old position: the gap is certain, its size is not.
+    return `partition ${g.partition} committed offset was reset to ${g.committedOffset} (earliest) by a client after an out-of-range fetch; low watermark ${g.lowWatermark}, records lost to retention unknown`;
+  }
+  return `partition ${g.partition} committed ${g.committedOffset} < low watermark ${g.lowWatermark} (${g.lowWatermark - g.committedOffset} records lost to retention)`;
 }
 
 /** ClickHouse refused a batch in a way that retrying does not fix (e.g. the table's types changed). */

@@ -133,13 +133,26 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       const c = committed?.partitions.find((x) => x.partition === p);
       const offset = c ? Number(c.offset) : -1;
       const low = Number(watermarks.find((w) => w.partition === p)?.low ?? 0);
-      if (offset >= 0 && offset < low) gaps.push({ partition: p, committedOffset: offset, lowWatermark: low });
+      // -1 is "never committed" (a new sink); -2 is kafkajs's own reset after out-of-range.
+      if ((offset >= 0 && offset < low) || offset < -1) gaps.push({ partition: p, committedOffset: offset, lowWatermark: low });
       else if (!states.has(p)) states.set(p, newPartitionState(p, offset, decodeIntent(c?.metadata, offset)));
+      log.info("partition start", { sink: label, partition: p, committed: offset, lowWatermark: low, intentEnd: states.get(p)?.boundary });
     }
     if (gaps.length > 0) throw new RetentionGapError(topic, gaps);
   };
 
   let assigned = new Set<number>();
+  // Set on every join: reads where each newly owned partition starts and checks for a
+  // retention gap at once, not when its first record arrives (a gap may leave none).
+  let initialised: Promise<boolean> = Promise.resolve(true);
+  const initialise = (partitions: number[]): Promise<boolean> =>
+    initPartitions(partitions.filter((p) => !states.has(p))).then(
+      () => true,
+      (err: Error) => {
+        fail(err);
+        return false;
+      },
+    );
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     assigned = new Set(e.payload.memberAssignment[topic] ?? []);
     for (const [p, s] of states) {
@@ -149,6 +162,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       s.revoked = true;
       states.delete(p);
     }
+    initialised = initialise([...assigned]);
     log.info("partitions assigned", { sink: label, partitions: [...assigned] });
   });
   consumer.on(consumer.events.CRASH, (e) => {
@@ -158,16 +172,11 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
     if (stopping || failure) return;
     const p = batch.partition;
-    if (!states.has(p)) {
-      try {
-        await initPartitions([...new Set([p, ...assigned])].filter((x) => !states.has(x)));
-      } catch (err) {
-        fail(err as Error);
-        return;
-      }
-    }
+    if (!(await initialised)) return;
+    if (!states.has(p) && !(await initialise([p]))) return;
     const s = states.get(p);
-    if (!s) return;
+    if (!s || stopping || failure) return;
+    if (s.batchStart !== undefined && batch.messages.length > 0 && Number(batch.firstOffset()) > s.nextOffset && (await retentionGap(s))) return;
     s.highWatermark = Number(batch.highWatermark);
     const now = Date.now();
     for (const m of batch.messages) {
@@ -186,6 +195,18 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       s.paused = true;
       consumer.pause([{ topic, partitions: [p] }]);
     }
+  };
+
+  /**
+   * Records skipped between what we hold and what Kafka delivers: offsets may skip a few
+   * (transaction markers) but a low watermark past our position means retention deleted
+   * records we never wrote, and the client silently jumped.
+   */
+  const retentionGap = async (s: PartitionState): Promise<boolean> => {
+    const low = Number((await admin.fetchTopicOffsets(topic)).find((w) => w.partition === s.partition)?.low ?? 0);
+    if (low <= s.nextOffset) return false;
+    fail(new RetentionGapError(topic, [{ partition: s.partition, committedOffset: s.nextOffset, lowWatermark: low }]));
+    return true;
   };
 
   const tickMs = Math.min(250, Math.max(20, Math.floor(limits.maxDelayMs / 4)));
@@ -213,9 +234,19 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       await clickhouse.close();
     })());
 
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
-  log.info("sink started", { sink: label, topic, groupId: sink.groupId, instanceId });
+  // Check every partition before the first fetch: once kafkajs meets an out-of-range
+  // offset it commits "earliest" itself, and the evidence of the gap is gone.
+  const precheck = await initPartitions((await admin.fetchTopicOffsets(topic)).map((w) => w.partition)).then(
+    () => true,
+    (err: Error) => (fail(err), false),
+  );
+  // Only checked: ownership (and where each partition starts) is decided at the group join.
+  states.clear();
+  if (precheck) {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+    log.info("sink started", { sink: label, topic, groupId: sink.groupId, instanceId });
+  }
 
   return {
     stop: async () => {

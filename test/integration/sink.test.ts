@@ -1,0 +1,323 @@
+/**
+ * The sink against the real testbed: Kafka (KRaft) and Debian's ClickHouse 18.16, with
+ * random topic, group and database names. Counts are read the documented way (FINAL,
+ * uniqExact) and the raw count is printed beside them to show what the backstop did.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createClient } from "@clickhouse/client";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Admin, Consumer, Producer } from "kafkajs";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { createRegistry } from "../../runtime/metrics/registry.js";
+import { silentLogger } from "../../runtime/log.js";
+import { startSink, type SinkHandle } from "../../runtime/sink/start-sink.js";
+import { RetentionGapError } from "../../runtime/sink/errors.js";
+import type { CompiledSink, CompiledStream } from "../../runtime/pipeline/compiled.js";
+import { startClickHouse, type ClickHouseServer } from "../testbed/clickhouse.js";
+import { waitFor } from "../testbed/poll.js";
+import { randomName, testbedEnv } from "../support/testbed-env.js";
+
+const env = testbedEnv();
+const fastBackoff = { initialMs: 100, maxMs: 1000 };
+
+describe("the ClickHouse sink on the real testbed", () => {
+  let admin: Admin;
+  let producer: Producer;
+  const cleanups: (() => Promise<void>)[] = [];
+  // Topics go at the end: a client that knew a deleted topic keeps failing metadata refreshes.
+  const created: CompiledSink[] = [];
+  beforeAll(async () => {
+    admin = kafkaClient(env.kafkaBrokers, "sink-test-admin").admin();
+    await admin.connect();
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  });
+  afterAll(async () => {
+    for (const sink of created) await deleteTopics(admin, sink);
+    await admin.disconnect();
+  });
+
+  async function setup(o: Parameters<typeof testSink>[0] = {}, clickhouseUrl = env.clickhouseUrl): Promise<CompiledSink> {
+    const sink = testSink(o);
+    await createTopics(admin, sink);
+    created.push(sink);
+    producer = kafkaClient(env.kafkaBrokers, "sink-test-producer").producer();
+    await producer.connect();
+    cleanups.push(() => dropDatabase(clickhouseUrl, sink), () => producer.disconnect());
+    return sink;
+  }
+  async function run(sink: CompiledSink, clickhouseUrl = env.clickhouseUrl) {
+    const registry = createRegistry(false);
+    const handle = await startSink({ sink, kafkaBrokers: env.kafkaBrokers, clickhouseUrl, registry, logger: process.env.SINK_TEST_LOGS ? undefined : silentLogger, backoff: fastBackoff });
+    cleanups.push(() => handle.stop());
+    return { handle, registry };
+  }
+  const highWatermarkTotal = async (sink: CompiledSink) =>
+    (await admin.fetchTopicOffsets(sink.stream.topic)).reduce((n, p) => n + Number(p.high), 0);
+  const allCommitted = (sink: CompiledSink) =>
+    waitFor("all offsets committed", async () => ((await committedTotal(admin, sink)) === (await highWatermarkTotal(sink)) ? true : undefined), { timeoutMs: 30_000 });
+
+  it("writes every produced record as one row, then commits every offset", async () => {
+    const sink = await setup();
+    await produce(producer, sink, Array.from({ length: 300 }, (_, i) => event(`id-${i}`, i)));
+    const { registry } = await run(sink);
+    await allCommitted(sink);
+    expect(await tableCounts(env.clickhouseUrl, sink)).toEqual({ raw: 300, final: 300, distinctIds: 300 });
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/sluice_sink_rows_written_total\{sink="test\/sinkt-[0-9a-f]+"\} 300/);
+    expect(metrics).toMatch(/sluice_sink_lag_messages\{sink="[^"]+"\} 0/);
+  });
+
+  it("when the input repeats event ids, it keeps one row per id", async () => {
+    const sink = await setup({ maxRows: 1000, maxDelayMs: 300 });
+    const unique = Array.from({ length: 100 }, (_, i) => event(`dup-${i}`, i));
+    await produce(producer, sink, [...unique, ...unique.slice(0, 50)]);
+    await run(sink);
+    await allCommitted(sink);
+    const counts = await tableCounts(env.clickhouseUrl, sink);
+    console.log("[sink] duplicates in the input:", counts);
+    expect(counts.final).toBe(100);
+    expect(counts.distinctIds).toBe(100);
+  });
+
+  it("sends poison to the dead-letter topic with error headers, and writes every valid record", async () => {
+    const sink = await setup();
+    const poison = ["{not json", JSON.stringify({ ...event("p1"), amount: "lots" }), JSON.stringify({ tenant_id: "t" }), "[1,2]", JSON.stringify({ ...event("p2"), event_time: "yesterday" })];
+    const valid = Array.from({ length: 200 }, (_, i) => event(`ok-${i}`, i));
+    await produce(producer, sink, [...valid.slice(0, 100), ...poison, ...valid.slice(100), ...poison]);
+    const { registry } = await run(sink);
+    await allCommitted(sink);
+    expect((await tableCounts(env.clickhouseUrl, sink)).final).toBe(200);
+    const dead = await readAll(sink.stream.deadLetterTopic, 10);
+    expect(dead).toHaveLength(10);
+    const h = (m: (typeof dead)[number], k: string) => m.headers?.[k]?.toString();
+    expect(dead.map((m) => m.value?.toString()).sort()).toEqual([...poison, ...poison].sort());
+    const typeError = dead.find((m) => m.value?.toString().includes("lots"))!;
+    expect(h(typeError, "sluice-error")).toMatch(/amount/);
+    expect(h(typeError, "sluice-error-field")).toBe("amount");
+    expect(h(typeError, "sluice-source-topic")).toBe(sink.stream.topic);
+    expect(h(typeError, "sluice-sink")).toBe(`test/${sink.name}`);
+    expect(Number(h(typeError, "sluice-source-offset"))).toBeGreaterThanOrEqual(0);
+    expect(h(typeError, "sluice-source-partition")).toMatch(/^\d+$/);
+    expect(await registry.metrics()).toMatch(/sluice_sink_dead_letters_total\{sink="[^"]+"\} 10/);
+  });
+
+  it("when the sink process is SIGKILLed mid-stream and restarted, nothing is lost or duplicated", async () => {
+    const sink = await setup({ maxRows: 40, maxDelayMs: 100 });
+    const total = 3000;
+    const events = Array.from({ length: total }, (_, i) => event(`crash-${i}`, i));
+    await produce(producer, sink, events.slice(0, 1500));
+    const first = await spawnSink(sink);
+    cleanups.push(() => killed(first));
+    await waitFor("some rows written", async () => ((await tableCounts(env.clickhouseUrl, sink)).raw > 100 ? true : undefined));
+    const produceRest = produce(producer, sink, events.slice(1500));
+    first.kill("SIGKILL");
+    await Promise.all([produceRest, killed(first)]);
+    const atKill = await tableCounts(env.clickhouseUrl, sink);
+    const second = await spawnSink(sink);
+    cleanups.push(() => killed(second, "SIGTERM"));
+    await allCommitted(sink);
+    const counts = await tableCounts(env.clickhouseUrl, sink);
+    console.log("[sink] crash test: rows at kill", atKill, "after restart", counts);
+    expect(atKill.final).toBeLessThan(total);
+    expect(counts.final).toBe(total);
+    expect(counts.distinctIds).toBe(total);
+  });
+
+  it("during a ClickHouse outage it commits nothing, and resumes when ClickHouse is back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-sink-ch-"));
+    const ch: ClickHouseServer = await startClickHouse({ dir, logDir: dir });
+    cleanups.push(() => ch.servers[0]!.stop());
+    const sink = await setup({ maxRows: 50, maxDelayMs: 100 }, ch.url);
+    await produce(producer, sink, Array.from({ length: 100 }, (_, i) => event(`before-${i}`, i)));
+    const { registry, handle } = await run(sink, ch.url);
+    await allCommitted(sink);
+    const committedBefore = await committedTotal(admin, sink);
+
+    await ch.servers[0]!.stop();
+    await produce(producer, sink, Array.from({ length: 200 }, (_, i) => event(`during-${i}`, i)));
+    await waitFor("inserts failing and retried", async () => (/sluice_sink_insert_retries_total\{[^}]+\} [3-9]\d*/.test(await registry.metrics()) ? true : undefined));
+    expect(await committedTotal(admin, sink)).toBe(committedBefore);
+
+    await ch.restart();
+    await allCommitted(sink);
+    const counts = await tableCounts(ch.url, sink);
+    console.log("[sink] outage test:", counts);
+    expect(counts.final).toBe(300);
+    expect(counts.distinctIds).toBe(300);
+    await expect(Promise.race([handle.failed, Promise.resolve("alive")])).resolves.toBe("alive");
+  });
+
+  it("when retention deleted records it never read, it fails naming the partition and the gap", async () => {
+    const sink = await setup({ partitions: 2, maxRows: 10, maxDelayMs: 100 });
+    await produce(producer, sink, Array.from({ length: 20 }, (_, i) => event(`gap-${i}`, i)));
+    const first = await run(sink);
+    await allCommitted(sink);
+    await first.handle.stop();
+    const [committed] = await admin.fetchOffsets({ groupId: sink.groupId, topics: [sink.stream.topic] });
+    const p0 = Number(committed!.partitions.find((p) => p.partition === 0)!.offset);
+    await producer.send({ topic: sink.stream.topic, acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: JSON.stringify(event(`late-${i}`, i)) })) });
+    // What retention does to a log nobody read in time: the low watermark moves past the commit.
+    await admin.deleteTopicRecords({ topic: sink.stream.topic, partitions: [{ partition: 0, offset: String(p0 + 5) }] });
+    const second = await run(sink);
+    const err = await second.handle.failed.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetentionGapError);
+    expect((err as Error).message).toMatch(new RegExp(`partition 0 committed ${p0} < low watermark ${p0 + 5} \\(5 records lost`));
+    expect((err as Error).message).not.toMatch(/partition 1/);
+    expect(Number((await admin.fetchOffsets({ groupId: sink.groupId, topics: [sink.stream.topic] }))[0]!.partitions.find((p) => p.partition === 0)!.offset)).toBe(p0);
+  });
+
+  async function readAll(topic: string, expected: number) {
+    const consumer: Consumer = kafkaClient(env.kafkaBrokers, "sink-test-dlq").consumer({ groupId: `reader-${topic}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const seen: { value: Buffer | null; headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined> }[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ value: message.value, headers: message.headers as never }) });
+    try {
+      await waitFor(`${expected} records on ${topic}`, async () => (seen.length >= expected ? true : undefined), { timeoutMs: 20_000 });
+      // Not a sleep to win a race: the DLQ offsets say whether more than expected exist.
+      const high = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+      expect(high).toBe(expected);
+      return seen as { value: Buffer | null; headers?: Record<string, Buffer | undefined> }[];
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+});
+
+function spawnSink(sink: CompiledSink): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/run-sink.ts"), JSON.stringify(sink)], {
+    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => d.toString().includes('"ready":true') && resolve(child));
+    child.on("exit", (code) => reject(new Error(`run-sink exited with ${code}: ${stderr.slice(-2000)}`)));
+  });
+}
+
+function killed(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill(signal);
+  });
+}
+
+// ---- helpers: a compiled sink with random names, a producer, table reads ----
+
+export function testSink(o: { partitions?: number; maxRows?: number; maxDelayMs?: number } = {}): CompiledSink {
+  const name = randomName("sinkt");
+  const ident = name.replace(/-/g, "_");
+  const stream: CompiledStream = {
+    namespace: "test",
+    name,
+    topic: `${name}.events`,
+    deadLetterTopic: `${name}.dlq`,
+    partitions: o.partitions ?? 3,
+    replicationFactor: 1,
+    minInSyncReplicas: 1,
+    retentionMs: 3_600_000,
+    compression: "none",
+    schema: {
+      version: 1,
+      strict: false,
+      fields: [
+        { name: "event_id", type: "string", required: true },
+        { name: "tenant_id", type: "string", required: true },
+        { name: "event_time", type: "timestamp", required: true },
+        { name: "amount", type: "int32", required: false },
+        { name: "flag", type: "boolean", required: false },
+      ],
+    },
+    keys: { eventId: "event_id", eventTime: "event_time", tenant: "tenant_id", partitionBy: "tenant_id" },
+    ingest: { enabled: true, maxBodyBytes: 1 << 20, maxEventBytes: 65_536, maxEventsPerRequest: 1000 },
+    deletionPolicy: "Delete",
+  };
+  return {
+    namespace: "test",
+    name,
+    stream,
+    groupId: `sluice.test.sink.${name}`,
+    database: `db_${ident}`,
+    table: "events",
+    orderBy: ["tenant_id", "event_time", "event_id"],
+    partitionBy: "toYYYYMMDD(event_time)",
+    retentionMs: 30 * 86_400_000,
+    batching: { maxRows: o.maxRows ?? 50, maxBytes: 1 << 20, maxDelayMs: o.maxDelayMs ?? 200 },
+    scaling: { minReplicas: 1, maxReplicas: 3, targetLagSeconds: 5 },
+  };
+}
+
+export async function createTopics(admin: Admin, sink: CompiledSink): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: sink.stream.topic, numPartitions: sink.stream.partitions, replicationFactor: 1 },
+      { topic: sink.stream.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+    ],
+  });
+}
+
+export async function deleteTopics(admin: Admin, sink: CompiledSink): Promise<void> {
+  await admin.deleteTopics({ topics: [sink.stream.topic, sink.stream.deadLetterTopic] }).catch(() => {});
+}
+
+export function event(id: string, i = 0): Record<string, unknown> {
+  return { event_id: id, tenant_id: `tenant-${i % 5}`, event_time: new Date(Date.now() - (i % 1000)).toISOString(), amount: i, flag: i % 2 === 0 };
+}
+
+/** Produces values the way the collector does: key = partition key, ingest-time header. */
+export async function produce(producer: Producer, sink: CompiledSink, values: (Record<string, unknown> | string)[]): Promise<void> {
+  for (let i = 0; i < values.length; i += 500) {
+    await producer.send({
+      topic: sink.stream.topic,
+      acks: -1,
+      messages: values.slice(i, i + 500).map((v, j) => ({
+        key: typeof v === "string" ? `raw-${i + j}` : String(v.tenant_id),
+        value: typeof v === "string" ? v : JSON.stringify(v),
+        headers: { "sluice-ingest-time": String(Date.now()), "sluice-schema-version": "1", "sluice-tenant": "t" },
+      })),
+    });
+  }
+}
+
+export interface TableCounts {
+  raw: number;
+  final: number;
+  distinctIds: number;
+}
+
+/** The documented read (FINAL, uniqExact) beside the raw count that shows whether dedupe ran. */
+export async function tableCounts(clickhouseUrl: string, sink: CompiledSink): Promise<TableCounts> {
+  const ch = createClient({ url: clickhouseUrl });
+  try {
+    const t = `\`${sink.database}\`.\`${sink.table}\``;
+    const q = async (query: string) => ((await (await ch.query({ query, format: "JSONEachRow" })).json()) as { n: string }[])[0]!.n;
+    return {
+      raw: Number(await q(`SELECT count() AS n FROM ${t}`)),
+      final: Number(await q(`SELECT count() AS n FROM ${t} FINAL`)),
+      distinctIds: Number(await q(`SELECT uniqExact(event_id) AS n FROM ${t}`)),
+    };
+  } finally {
+    await ch.close();
+  }
+}
+
+export async function dropDatabase(clickhouseUrl: string, sink: CompiledSink): Promise<void> {
+  const ch = createClient({ url: clickhouseUrl });
+  await ch.command({ query: `DROP DATABASE IF EXISTS \`${sink.database}\`` }).catch(() => {});
+  await ch.close();
+}
+
+/** Committed offsets of the sink's group, summed over partitions (-1 = none counts as 0). */
+export async function committedTotal(admin: Admin, sink: CompiledSink): Promise<number> {
+  const [t] = await admin.fetchOffsets({ groupId: sink.groupId, topics: [sink.stream.topic] });
+  return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+}

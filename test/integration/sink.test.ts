@@ -15,6 +15,8 @@ import { createRegistry } from "../../runtime/metrics/registry.js";
 import { silentLogger } from "../../runtime/log.js";
 import { startSink, type SinkHandle } from "../../runtime/sink/start-sink.js";
 import { RetentionGapError } from "../../runtime/sink/errors.js";
+import { detectServerFeatures } from "../../runtime/clickhouse/server-version.js";
+import { ensureSinkTable, existingColumns } from "../../runtime/clickhouse/ensure-sink-table.js";
 import type { CompiledSink, CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { startClickHouse, type ClickHouseServer } from "../testbed/clickhouse.js";
 import { waitFor } from "../testbed/poll.js";
@@ -60,6 +62,20 @@ describe("the ClickHouse sink on the real testbed", () => {
     (await admin.fetchTopicOffsets(sink.stream.topic)).reduce((n, p) => n + Number(p.high), 0);
   const allCommitted = (sink: CompiledSink) =>
     waitFor("all offsets committed", async () => ((await committedTotal(admin, sink)) === (await highWatermarkTotal(sink)) ? true : undefined), { timeoutMs: 30_000 });
+
+  it("ensureSinkTable creates the table once, then only adds columns for new optional fields", async () => {
+    const sink = testSink();
+    cleanups.push(() => dropDatabase(env.clickhouseUrl, sink));
+    const ch = createClient({ url: env.clickhouseUrl });
+    cleanups.push(() => ch.close());
+    const features = await detectServerFeatures(ch);
+    console.log("[sink] ClickHouse", features);
+    expect(await ensureSinkTable(ch, sink, features)).toEqual({ created: true, addedColumns: [] });
+    expect(await ensureSinkTable(ch, sink, features)).toEqual({ created: false, addedColumns: [] });
+    const v2 = { ...sink, stream: { ...sink.stream, schema: { ...sink.stream.schema, version: 2, fields: [...sink.stream.schema.fields, { name: "coupon", type: "string" as const, required: false }] } } };
+    expect(await ensureSinkTable(ch, v2, features)).toEqual({ created: false, addedColumns: ["coupon"] });
+    expect(await existingColumns(ch, sink)).toContain("coupon");
+  });
 
   it("writes every produced record as one row, then commits every offset", async () => {
     const sink = await setup();

@@ -46,4 +46,7 @@ crds: ## Regenerate crds/ from the zod schemas in api/
 demo: setup ## Run the clickstream example end to end: testbed, collector -> Kafka -> sink -> ClickHouse, then query it
 	@node_modules/.bin/tsx scripts/demo.ts
 
-.PHONY: help crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo
+bench: setup ## Benchmark the data plane against same-run baselines (reuses a running testbed); writes bench/results/latest.json
+	@node_modules/.bin/tsx bench/run.ts
+
+.PHONY: help crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench

@@ -1,0 +1,77 @@
+/**
+ * The orchestrator side of the RPC in children/serve.ts: starts a benchmark process
+ * (TypeScript through tsx) and calls its methods, each with a deadline.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import type { ProcessStats } from "./children/serve.js";
+
+export interface Child {
+  name: string;
+  pid: number;
+  call<T>(method: string, args?: unknown, timeoutMs?: number): Promise<T>;
+  stats(): Promise<ProcessStats>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Kills every child still running: for the run's hard deadline and for errors. */
+export function killAllChildren(): void {
+  for (const c of live) c.kill("SIGKILL");
+}
+
+export async function startChild(script: "worker" | "load" | "bare", args: Record<string, string> = {}): Promise<Child> {
+  const proc = fork(join(import.meta.dirname, "children", `${script}.ts`), [JSON.stringify(args)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  live.add(proc);
+  proc.on("exit", () => live.delete(proc));
+  let next = 0;
+  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  const exited = new Promise<never>((_, reject) => proc.on("exit", (code) => reject(new Error(`bench ${script} process exited (${code})`))));
+  exited.catch(() => {});
+  proc.on("exit", (code) => {
+    for (const p of pending.values()) p.reject(new Error(`bench ${script} process exited (${code}) during a call`));
+    pending.clear();
+  });
+  await Promise.race([new Promise<void>((resolve) => proc.once("message", () => resolve())), exited]);
+  proc.on("message", (msg: { id?: number; ok?: boolean; result?: unknown; error?: string }) => {
+    const p = msg.id === undefined ? undefined : pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id!);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new Error(`bench ${script}: ${msg.error}`));
+  });
+  const call = <T>(method: string, callArgs: unknown = {}, timeoutMs = 120_000): Promise<T> => {
+    const id = next++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`bench ${script}: ${method} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = <V>(f: (v: V) => void) => (v: V) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      pending.set(id, { resolve: done(resolve), reject: done(reject) });
+      proc.send({ id, method, args: callArgs });
+    });
+  };
+  return {
+    name: script,
+    pid: proc.pid!,
+    call,
+    stats: () => call<ProcessStats>("stats", {}, 10_000),
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const gone = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+      await call("stop", {}, 30_000).catch(() => {});
+      proc.disconnect();
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}

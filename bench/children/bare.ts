@@ -1,0 +1,113 @@
+/**
+ * The baselines: what the same work costs with the client libraries alone. A kafkajs
+ * producer (idempotent, acks=all, like the collector's) sending the records the collector
+ * would produce, and a bare consume-and-insert loop (eachBatch -> JSONEachRow insert; no
+ * validation, no dedupe, no dead letters, no commit intents).
+ */
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { Consumer, Message, Producer } from "kafkajs";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { collectorRecord, makeEvent, tenantFor } from "../events.js";
+import { childArgs, processStats, serve } from "./serve.js";
+
+const { kafkaBrokers, clickhouseUrl, eventBytes } = childArgs<{ kafkaBrokers: string; clickhouseUrl: string; eventBytes: string }>();
+const kafka = kafkaClient(kafkaBrokers.split(","), "sluice-bench-bare");
+let producer: Producer | undefined;
+let consumer: Consumer | undefined;
+let clickhouse: ClickHouseClient | undefined;
+
+async function connectedProducer(): Promise<Producer> {
+  if (!producer) {
+    producer = kafka.producer({ idempotent: true, retry: { retries: 5 } });
+    await producer.connect();
+  }
+  return producer;
+}
+
+function requestRecords(prefix: string, r: number, perRequest: number): Message[] {
+  const now = Date.now();
+  const out: Message[] = [];
+  for (let i = r * perRequest; i < (r + 1) * perRequest; i++) out.push(collectorRecord(makeEvent(prefix, i, tenantFor(r), Number(eventBytes), now), now));
+  return out;
+}
+
+/** DateTime on 18.16 (second precision), DateTime64(3) text on current servers: what the sink's encodeRow writes. */
+function chTime(ms: number, dateTime64: boolean): string | number {
+  return dateTime64 ? new Date(ms).toISOString().replace("T", " ").replace("Z", "") : Math.floor(ms / 1000);
+}
+
+serve({
+  /** Records are built before the clock starts: the baseline is the sending alone. */
+  produce: async (a: { topic: string; prefix: string; events: number; perRequest: number; concurrency: number }) => {
+    const p = await connectedProducer();
+    const requests = Math.ceil(a.events / a.perRequest);
+    const batches = Array.from({ length: requests }, (_, r) => requestRecords(a.prefix, r, a.perRequest));
+    let next = 0;
+    const cpu0 = processStats().cpuMs;
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: a.concurrency }, async () => {
+      while (next < requests) {
+        const messages = batches[next++]!;
+        await p.send({ topic: a.topic, acks: -1, timeout: 10_000, messages });
+      }
+    }));
+    return { wallMs: Date.now() - t0, cpuMs: processStats().cpuMs - cpu0, events: requests * a.perRequest };
+  },
+  /** Fixed rate, like the load generator's `rate`; accepts are [firstEventIndex, count, ackedAtMs]. */
+  produceRate: async (a: { topic: string; prefix: string; eventsPerSecond: number; durationMs: number; perRequest: number; maxInFlight: number }) => {
+    const p = await connectedProducer();
+    const accepts: [number, number, number][] = [];
+    const inFlight = new Set<Promise<void>>();
+    let sent = 0;
+    let skipped = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < a.durationMs) {
+      for (let d = Math.floor(((Date.now() - t0) * a.eventsPerSecond) / 1000 / a.perRequest); sent < d; sent++) {
+        if (inFlight.size >= a.maxInFlight) {
+          skipped++;
+          continue;
+        }
+        const r = sent;
+        const s: Promise<void> = p.send({ topic: a.topic, acks: -1, timeout: 10_000, messages: requestRecords(a.prefix, r, a.perRequest) }).then(
+          () => void accepts.push([r * a.perRequest, a.perRequest, Date.now()]),
+          () => {},
+        ).finally(() => inFlight.delete(s));
+        inFlight.add(s);
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all([...inFlight]);
+    return { wallMs: Date.now() - t0, requests: sent, skipped, accepts };
+  },
+  consume: async (a: { topic: string; groupId: string; table: string; dateTime64: boolean }) => {
+    const ch = (clickhouse = createClient({ url: clickhouseUrl, request_timeout: 30_000 }));
+    const c = (consumer = kafka.consumer({ groupId: a.groupId, maxWaitTimeInMs: 100 }));
+    await c.connect();
+    await c.subscribe({ topics: [a.topic], fromBeginning: true });
+    await c.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        const values = batch.messages.map((m) => {
+          const e = JSON.parse(m.value!.toString("utf8")) as Record<string, unknown>;
+          const ingest = Number(m.headers?.["sluice-ingest-time"]?.toString() ?? m.timestamp);
+          return {
+            ...e,
+            event_time: chTime(Date.parse(String(e.event_time)), a.dateTime64),
+            _ingest_time: chTime(ingest, a.dateTime64),
+            _kafka_partition: batch.partition,
+            _kafka_offset: Number(m.offset),
+            _schema_version: 1,
+          };
+        });
+        if (values.length > 0) await ch.insert({ table: a.table, values, format: "JSONEachRow" });
+      },
+    });
+    return {};
+  },
+  stop: async () => {
+    await consumer?.disconnect();
+    await producer?.disconnect();
+    await clickhouse?.close();
+    return {};
+  },
+});

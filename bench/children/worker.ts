@@ -1,0 +1,40 @@
+/**
+ * A Sluice worker process, as the operator would run it: the collector and/or a sink of
+ * one bench pipeline, in-process, with nothing else. Its CPU time and RSS are what the
+ * benchmarks attribute to Sluice.
+ */
+import { createRegistry } from "../../runtime/metrics/registry.js";
+import { startCollector, type CollectorHandle } from "../../runtime/collector/server.js";
+import { startSink, type SinkHandle } from "../../runtime/sink/index.js";
+import { silentLogger } from "../../runtime/log.js";
+import { benchPipeline } from "../pipeline.js";
+import { childArgs, serve } from "./serve.js";
+
+const { kafkaBrokers, clickhouseUrl, database } = childArgs<{ kafkaBrokers: string; clickhouseUrl: string; database: string }>();
+const brokers = kafkaBrokers.split(",");
+const registry = createRegistry();
+let collector: CollectorHandle | undefined;
+const sinks: SinkHandle[] = [];
+
+serve({
+  startCollector: async ({ namespace }: { namespace: string }) => {
+    const p = benchPipeline(namespace, database, "unused");
+    collector = await startCollector({ streams: [p.stream], secrets: p.secrets, kafkaBrokers: brokers, port: 0, registry });
+    return { url: collector.url };
+  },
+  startSink: async ({ namespace, table }: { namespace: string; table: string }) => {
+    const p = benchPipeline(namespace, database, table);
+    const sink = await startSink({ sink: p.sink, kafkaBrokers: brokers, clickhouseUrl, registry, logger: silentLogger });
+    sink.failed.catch((err: Error) => {
+      console.error(`bench worker: sink failed: ${err.message}`);
+      process.exit(1);
+    });
+    sinks.push(sink);
+    return {};
+  },
+  stop: async () => {
+    await collector?.stop();
+    await Promise.all(sinks.map((s) => s.stop()));
+    return {};
+  },
+});

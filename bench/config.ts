@@ -1,0 +1,60 @@
+/**
+ * Benchmark sizes, read once from the environment with defaults and explicit units, so
+ * nothing downstream handles "unset". Defaults keep `make bench` under ~10 minutes on
+ * the 2-core machine.
+ */
+export interface BenchConfig {
+  /** Events sent through the collector (and by the bare producer) in benchmark 1. */
+  collectorEvents: number;
+  /** Events per HTTP request (and per producer.send in the baseline). */
+  perRequest: number;
+  /** Concurrent requests (and concurrent sends in the baseline). */
+  concurrency: number;
+  /** Approximate size of one event as JSON, bytes. */
+  eventBytes: number;
+  /** Records pre-filled into the topic each sink drains in benchmark 2. */
+  sinkRecords: number;
+  /** How long a sink may take to drain the topic before the figure is reported as incomplete. */
+  drainTimeoutMs: number;
+  /** Duration of each fixed-rate latency run in benchmark 3. */
+  latencyRunMs: number;
+  /** Fractions of the collector capacity the latency runs send at. */
+  latencyLoads: number[];
+  /** After a latency run, how long to wait for the last events to become queryable. */
+  latencySettleMs: number;
+  /** ClickHouse poll interval for arrival times: the resolution of the latency figures. */
+  pollIntervalMs: number;
+  /** Hard stop for the whole run. */
+  maxRunMs: number;
+  /** Keep the bench database and topics afterwards (for inspection). */
+  keep: boolean;
+  resultsFile: string;
+}
+
+function num(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name}=${raw}: expected a number >= ${min}`);
+  return n;
+}
+
+export function benchConfig(): BenchConfig {
+  const loads = (process.env.BENCH_LATENCY_LOADS ?? "0.5,0.8").split(",").map(Number);
+  if (loads.some((l) => !(l > 0 && l <= 1.5))) throw new Error(`BENCH_LATENCY_LOADS=${process.env.BENCH_LATENCY_LOADS}: expected fractions like 0.5,0.8`);
+  return {
+    collectorEvents: num("BENCH_COLLECTOR_EVENTS", 100_000, 1_000),
+    perRequest: num("BENCH_PER_REQUEST", 100, 1),
+    concurrency: num("BENCH_CONCURRENCY", 16, 1),
+    eventBytes: num("BENCH_EVENT_BYTES", 500, 200),
+    sinkRecords: num("BENCH_SINK_RECORDS", 200_000, 1_000),
+    drainTimeoutMs: num("BENCH_DRAIN_TIMEOUT_S", 90, 5) * 1000,
+    latencyRunMs: num("BENCH_LATENCY_SECONDS", 20, 2) * 1000,
+    latencyLoads: loads,
+    latencySettleMs: num("BENCH_LATENCY_SETTLE_S", 15, 1) * 1000,
+    pollIntervalMs: num("BENCH_POLL_MS", 100, 10),
+    maxRunMs: num("BENCH_MAX_SECONDS", 720, 30) * 1000,
+    keep: process.env.BENCH_KEEP === "1",
+    resultsFile: process.env.BENCH_RESULTS ?? "bench/results/latest.json",
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Benchmarks 3 and 4: end-to-end latency from accept (the client's 200, or the bare
+ * producer's ack) to queryable in ClickHouse at fixed fractions of the collector capacity
+ * measured in benchmark 1; and the worker's RSS at rest and under that load. The
+ * baseline is the bare path at the same rate: a kafkajs producer and the bare
+ * consume+insert loop in one process (its RSS is the baseline for the worker's).
+ */
+import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
+import { tableRef } from "../runtime/clickhouse/table-ddl.js";
+import { ArrivalPoller, percentile } from "./arrivals.js";
+import { startChild, type Child } from "./child.js";
+import type { BenchContext } from "./context.js";
+import { figure, type Figure } from "./report.js";
+
+export interface PathRun {
+  targetEventsPerSecond: number;
+  sentEventsPerSecond: number;
+  accepted: number;
+  queryable: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  rssAtRestBytes: number;
+  rssPeakBytes: number;
+  skippedRequests: number;
+  requestP50Ms?: number | null;
+  requestP99Ms?: number | null;
+}
+
+interface RateResult {
+  wallMs: number;
+  requests: number;
+  skipped: number;
+  accepts: [number, number, number][];
+  requestMs?: number[];
+}
+
+const MAX_IN_FLIGHT = 64;
+
+/** Samples a child's RSS until stopped; resolves with the peak. */
+function sampleRss(child: Child, everyMs = 250): { stop(): Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      peak = Math.max(peak, (await child.stats().catch(() => ({ rssBytes: 0 }))).rssBytes);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return { stop: async () => ((running = false), await loop, peak) };
+}
+
+async function restingRss(child: Child): Promise<number> {
+  // Let start-up allocations settle (group join, metadata) before calling it "at rest".
+  await new Promise((r) => setTimeout(r, 2_000));
+  return (await child.stats()).rssBytes;
+}
+
+async function measure(ctx: BenchContext, table: string, prefix: string, child: Child, send: () => Promise<RateResult>, targetRate: number): Promise<PathRun> {
+  const rssAtRestBytes = await restingRss(child);
+  const poller = new ArrivalPoller(ctx.ch, table, prefix, ctx.cfg.pollIntervalMs);
+  poller.start();
+  const rss = sampleRss(child);
+  const run = await send();
+  const accepted = run.accepts.reduce((n, a) => n + a[1], 0);
+  const settleBy = Date.now() + ctx.cfg.latencySettleMs;
+  while (poller.seenAt.size < accepted && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 100));
+  const rssPeakBytes = await rss.stop();
+  await poller.stop();
+  const latencies: number[] = [];
+  for (const [first, count, at] of run.accepts) {
+    for (let i = first; i < first + count; i++) {
+      const seen = poller.seenAt.get(i);
+      if (seen !== undefined) latencies.push(Math.max(0, seen - at));
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const req = (run.requestMs ?? []).sort((a, b) => a - b);
+  return {
+    targetEventsPerSecond: targetRate,
+    sentEventsPerSecond: (accepted * 1000) / run.wallMs,
+    accepted,
+    queryable: latencies.length,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    maxMs: latencies.at(-1) ?? null,
+    rssAtRestBytes,
+    rssPeakBytes,
+    skippedRequests: run.skipped,
+    ...(run.requestMs ? { requestP50Ms: percentile(req, 0.5), requestP99Ms: percentile(req, 0.99) } : {}),
+  };
+}
+
+async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
+  const { cfg } = ctx;
+  const p = await ctx.newPipeline("bench-l", `latency_sluice_${Math.round(rate)}`);
+  const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
+  const worker = await startChild("worker", childEnv);
+  const load = await startChild("load", childEnv);
+  try {
+    await worker.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
+    const { url } = await worker.call<{ url: string }>("startCollector", { namespace: p.stream.namespace });
+    const prefix = `${ctx.runId}-l${Math.round(rate)}`;
+    const args = { url, tenants: p.tenants, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
+    return await measure(ctx, tableRef(p.sink), prefix, worker, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
+  } finally {
+    await load.stop();
+    await worker.stop();
+  }
+}
+
+async function barePath(ctx: BenchContext, rate: number): Promise<PathRun> {
+  const { cfg } = ctx;
+  const p = await ctx.newPipeline("bench-lb", `latency_bare_${Math.round(rate)}`);
+  await ensureSinkTable(ctx.ch, p.sink, ctx.features);
+  const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
+  const bare = await startChild("bare", childEnv);
+  try {
+    await bare.call("consume", { topic: p.stream.topic, groupId: p.sink.groupId, table: tableRef(p.sink), dateTime64: ctx.features.dateTime64 });
+    const prefix = `${ctx.runId}-b${Math.round(rate)}`;
+    const args = { topic: p.stream.topic, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
+    return await measure(ctx, tableRef(p.sink), prefix, bare, () => bare.call<RateResult>("produceRate", args, cfg.latencyRunMs + 120_000), rate);
+  } finally {
+    await bare.stop();
+  }
+}
+
+export async function latencyAndMemory(ctx: BenchContext, capacity: number): Promise<{ figures: Figure[]; detail: Record<string, unknown> }> {
+  const figures: Figure[] = [];
+  const detail: Record<string, unknown> = {};
+  const mib = (b: number) => b / 1024 / 1024;
+  for (const load of ctx.cfg.latencyLoads) {
+    const rate = Math.max(ctx.cfg.perRequest, Math.round(capacity * load));
+    const sluice = await sluicePath(ctx, rate);
+    console.log(`  ${Math.round(load * 100)}% (${rate} ev/s) sluice: p50 ${sluice.p50Ms} ms, p99 ${sluice.p99Ms} ms, ${sluice.queryable}/${sluice.accepted} queryable`);
+    const bare = await barePath(ctx, rate);
+    console.log(`  ${Math.round(load * 100)}% (${rate} ev/s) bare:   p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms, ${bare.queryable}/${bare.accepted} queryable`);
+    detail[`load_${load}`] = { sluice, bare };
+    const bench = `3 latency @${Math.round(load * 100)}% (${rate} ev/s)`;
+    const baseline = "bare producer+loop, same rate";
+    const lost = sluice.accepted - sluice.queryable;
+    const note = [
+      `sent ${Math.round(sluice.sentEventsPerSecond)} ev/s accepted (bare ${Math.round(bare.sentEventsPerSecond)})`,
+      lost > 0 ? `${lost} accepted events not queryable within ${ctx.cfg.latencySettleMs / 1000} s after the run` : "",
+      sluice.skippedRequests > 0 ? `${sluice.skippedRequests} requests skipped (over ${MAX_IN_FLIGHT} in flight: past capacity)` : "",
+      sluice.requestP50Ms != null ? `HTTP request p50 ${sluice.requestP50Ms} ms, p99 ${sluice.requestP99Ms} ms` : "",
+    ].filter(Boolean).join("; ");
+    figures.push(
+      figure({ bench, metric: "accept->queryable p50", unit: "ms", value: sluice.p50Ms, baseline, baselineValue: bare.p50Ms, note }),
+      figure({ bench, metric: "accept->queryable p99", unit: "ms", value: sluice.p99Ms, baseline, baselineValue: bare.p99Ms }),
+    );
+    const memBench = `4 worker RSS @${Math.round(load * 100)}%`;
+    const memBaseline = "bare producer+loop process";
+    if (load === ctx.cfg.latencyLoads[0]) {
+      figures.push(figure({ bench: "4 worker RSS", metric: "at rest (collector+sink)", unit: "MiB", value: mib(sluice.rssAtRestBytes), baseline: memBaseline, baselineValue: mib(bare.rssAtRestBytes) }));
+    }
+    figures.push(figure({ bench: memBench, metric: "peak under load", unit: "MiB", value: mib(sluice.rssPeakBytes), baseline: memBaseline, baselineValue: mib(bare.rssPeakBytes) }));
+  }
+  return { figures, detail };
+}

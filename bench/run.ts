@@ -1,0 +1,68 @@
+/**
+ * `make bench`: the data plane's benchmarks, each reported as a figure and as a ratio to
+ * a baseline measured in the same run (see bench/README.md). Sends traffic only to the
+ * local testbed, is bounded in events and time, and stops by itself.
+ */
+import { cpus, loadavg, totalmem } from "node:os";
+import { killAllChildren } from "./child.js";
+import { benchConfig } from "./config.js";
+import { benchContext } from "./context.js";
+import { collectorThroughput } from "./collector-throughput.js";
+import { latencyAndMemory } from "./latency.js";
+import { printTable, writeResults, type Figure } from "./report.js";
+import { sinkThroughput } from "./sink-throughput.js";
+
+async function main(): Promise<void> {
+  const cfg = benchConfig();
+  const deadline = setTimeout(() => {
+    console.error(`bench: still running after ${cfg.maxRunMs / 1000} s (BENCH_MAX_SECONDS); stopping`);
+    killAllChildren();
+    process.exit(2);
+  }, cfg.maxRunMs);
+  deadline.unref();
+  const started = new Date();
+  const load0 = loadavg();
+  const ctx = await benchContext(cfg);
+  const figures: Figure[] = [];
+  const detail: Record<string, unknown> = {};
+  try {
+    console.log(`bench ${ctx.runId}: Kafka ${ctx.kafkaBrokers}, ClickHouse ${ctx.features.version.text} at ${ctx.clickhouseUrl}, database ${ctx.database}`);
+    console.log("1/3 collector throughput ...");
+    const c = await collectorThroughput(ctx);
+    figures.push(...c.figures);
+    detail.collector = c.detail;
+    console.log(`  collector: ${Math.round(c.capacityEventsPerSecond)} ev/s`);
+    console.log("2/3 sink drain ...");
+    const s = await sinkThroughput(ctx);
+    figures.push(...s.figures);
+    detail.sink = s.detail;
+    console.log("3/3 latency and memory at fixed rates ...");
+    const l = await latencyAndMemory(ctx, c.capacityEventsPerSecond);
+    figures.push(...l.figures);
+    detail.latency = l.detail;
+  } finally {
+    killAllChildren();
+    await ctx.close();
+  }
+  printTable(figures);
+  console.log("\nThe machine is shared: absolute figures move with its load; the ratios (same-run baselines) are the comparable part.");
+  writeResults(cfg.resultsFile, {
+    startedAt: started.toISOString(),
+    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), loadAverageBefore: load0, loadAverageAfter: loadavg(), node: process.version },
+    clickhouse: ctx.features.version.text,
+    config: cfg,
+    figures,
+    detail,
+  });
+  console.log(`results written to ${cfg.resultsFile}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    killAllChildren();
+    console.error(err instanceof Error ? err.stack ?? err.message : err);
+    process.exit(1);
+  },
+);

@@ -3,6 +3,7 @@
  * explicit (milliseconds, bytes), so nothing downstream handles "unset" or "7d".
  */
 import type { EventStreamField } from "../../api/eventstream.js";
+import type { CompiledAggregationJob } from "../aggregation-worker/job.js";
 
 export type FieldType = EventStreamField["type"];
 
@@ -56,6 +57,7 @@ export interface CompiledSink {
 export interface CompiledPipeline {
   streams: CompiledStream[];
   sinks: CompiledSink[];
+  aggregations: CompiledAggregationJob[];
   /** Secrets found beside the manifests (sluice run): name -> key -> value. */
   secrets: Map<string, Record<string, string>>;
 }

@@ -6,6 +6,8 @@ import { loadManifests } from "../../cli/manifests.js";
 import { validateDocument } from "../../api/validate.js";
 import type { EventStreamSpec } from "../../api/eventstream.js";
 import type { SinkSpec } from "../../api/sink.js";
+import type { AggregationSpec } from "../../api/aggregation.js";
+import { compileAggregationJob } from "../aggregation-worker/job.js";
 import { compileSink, compileStream, type Manifest } from "./compile.js";
 import type { CompiledPipeline } from "./compiled.js";
 
@@ -16,6 +18,7 @@ export function loadPipeline(paths: string[], namespace = "default"): CompiledPi
   const problems = errors.map((e) => `${e.file}: not valid YAML: ${e.message}`);
   const streams: Manifest<EventStreamSpec>[] = [];
   const sinks: Manifest<SinkSpec>[] = [];
+  const aggregations: Manifest<AggregationSpec>[] = [];
   const secrets = new Map<string, Record<string, string>>();
   for (const { file, index, doc } of documents) {
     const verdict = validateDocument(doc);
@@ -26,18 +29,19 @@ export function loadPipeline(paths: string[], namespace = "default"): CompiledPi
       if (verdict.kind === "Secret") secrets.set(verdict.name, secretData(doc as SecretDoc));
     } else if (verdict.kind === "EventStream") streams.push(verdict.value as Manifest<EventStreamSpec>);
     else if (verdict.kind === "Sink") sinks.push(verdict.value as Manifest<SinkSpec>);
-    // Aggregations are validated but not run yet.
+    else if (verdict.kind === "Aggregation") aggregations.push(verdict.value as Manifest<AggregationSpec>);
   }
   if (problems.length > 0) throw new PipelineLoadError(`the pipeline in ${paths.join(", ")} is invalid:\n  ${problems.join("\n  ")}`);
   if (streams.length === 0) throw new PipelineLoadError(`no EventStream found in ${paths.join(", ")}`);
   const compiledStreams = streams.map((s) => compileStream(s, namespace));
   const compiledSinks = sinks.map((s) => compileSink(s, compiledStreams, namespace));
+  const compiledAggregations = aggregations.map((a) => compileAggregationJob(a, compiledStreams, namespace));
   for (const s of compiledStreams) {
     if (s.ingest.authSecret && !secrets.has(s.ingest.authSecret)) {
       throw new PipelineLoadError(`EventStream "${s.name}" references Secret "${s.ingest.authSecret}", which is not in ${paths.join(", ")}`);
     }
   }
-  return { streams: compiledStreams, sinks: compiledSinks, secrets };
+  return { streams: compiledStreams, sinks: compiledSinks, aggregations: compiledAggregations, secrets };
 }
 
 interface SecretDoc {

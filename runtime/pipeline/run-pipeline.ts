@@ -11,6 +11,7 @@ import { detectServerFeatures } from "../clickhouse/server-version.js";
 import { kafkaClient } from "../kafka/client.js";
 import { createRegistry } from "../metrics/registry.js";
 import { startSink, type SinkHandle } from "../sink/index.js";
+import { startAggregation, type AggregationHandle } from "../aggregation-worker/index.js";
 import type { Logger } from "../log.js";
 import type { CompiledPipeline } from "./compiled.js";
 import { provisionTopics } from "./provision-topics.js";
@@ -62,6 +63,12 @@ export async function runPipeline(o: RunPipelineOptions): Promise<RunningPipelin
     sinks.push(await startSink({ sink, kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log }));
     o.log.info("sink started", { sink: sink.name, topic: sink.stream.topic, table: `${sink.database}.${sink.table}` });
   }
+  // Each worker ensures its own tables (aggregate and late) before it consumes.
+  const aggregations: AggregationHandle[] = [];
+  for (const aggregation of o.pipeline.aggregations) {
+    aggregations.push(await startAggregation({ aggregation, kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log }));
+    o.log.info("aggregation started", { aggregation: aggregation.name, topic: aggregation.stream.topic, table: `${aggregation.output.database}.${aggregation.output.table}` });
+  }
   const collector = await startCollector({
     streams: o.pipeline.streams,
     secrets: o.pipeline.secrets,
@@ -73,11 +80,11 @@ export async function runPipeline(o: RunPipelineOptions): Promise<RunningPipelin
   return {
     collectorUrl: collector.url,
     registry,
-    failed: Promise.race(sinks.map((s) => s.failed)),
+    failed: Promise.race([...sinks.map((s) => s.failed), ...aggregations.map((a) => a.failed)]),
     stop: async () => {
       // Collector first: stop accepting before the sinks stop draining.
       await collector.stop();
-      await Promise.all(sinks.map((s) => s.stop()));
+      await Promise.all([...sinks.map((s) => s.stop()), ...aggregations.map((a) => a.stop())]);
     },
   };
 }

@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { checkpointCommits, checkpointFromCommits } from "./checkpoint-metadata.js";
+
+describe("checkpoint in commit metadata", () => {
+  const cp = { watermarkMs: 5_000, partitions: { "0": { commitOffset: 3, nextOffset: 10, maxEventTimeMs: 15_000 }, "1": { commitOffset: 7, nextOffset: 7, maxEventTimeMs: null } } };
+
+  it("round-trips through per-partition commits", () => {
+    const commits = checkpointCommits(cp);
+    expect(commits.map((c) => [c.partition, c.offset])).toEqual([[0, 3], [1, 7]]);
+    expect(checkpointFromCommits(commits)).toEqual(cp);
+  });
+  it("takes the lowest watermark when partitions were committed at different times", () => {
+    const a = checkpointCommits(cp)[0]!;
+    const b = checkpointCommits({ ...cp, watermarkMs: 2_000 })[1]!;
+    expect(checkpointFromCommits([a, b])!.watermarkMs).toBe(2_000);
+  });
+  it("resumes a partition committed without metadata from its offset, with no watermark", () => {
+    expect(checkpointFromCommits([{ partition: 0, offset: 4, metadata: "" }])).toEqual({ watermarkMs: null, partitions: { "0": { commitOffset: 4, nextOffset: 4, maxEventTimeMs: null } } });
+  });
+  it("has nothing to resume for a group that never committed", () => {
+    expect(checkpointFromCommits([{ partition: 0, offset: -1, metadata: null }])).toBeUndefined();
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The aggregation worker's Prometheus metrics, labelled by aggregation (`namespace/name`).
+ * Gauges are read at scrape time from the live engine; the autoscaler can read
+ * sluice_aggregation_watermark_lag_seconds against targetLagSeconds.
+ */
+import { Counter, Gauge, type Registry } from "prom-client";
+
+export interface EngineGauges {
+  /** now − watermark, seconds; undefined before the first watermark. */
+  watermarkLagSeconds(): number | undefined;
+  openWindows(): number;
+  stateKeys(): number;
+  stateEventIds(): number;
+}
+
+export interface AggregationMetrics {
+  rowsEmitted: Counter<"aggregation" | "firing">;
+  lateEvents: Counter<"aggregation">;
+  duplicates: Counter<"aggregation">;
+  deadLettered: Counter<"aggregation">;
+  writeRetries: Counter<"aggregation">;
+  /** Registers this aggregation's gauges; returns the unregister function. */
+  track(aggregation: string, source: EngineGauges): () => void;
+}
+
+// Several aggregations may share one registry (`sluice run`): create each metric once.
+function once<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+const sourcesByRegistry = new WeakMap<Registry, Map<string, EngineGauges>>();
+
+export function aggregationMetrics(registry: Registry): AggregationMetrics {
+  const reg = [registry];
+  const sources = sourcesByRegistry.get(registry) ?? new Map<string, EngineGauges>();
+  sourcesByRegistry.set(registry, sources);
+  const gauge = (name: string, help: string, read: (s: EngineGauges) => number | undefined) =>
+    once(registry, name, () =>
+      new Gauge({
+        name, help, labelNames: ["aggregation"] as const, registers: reg,
+        collect() {
+          this.reset();
+          for (const [aggregation, s] of sources) {
+            const v = read(s);
+            if (v !== undefined) this.set({ aggregation }, v);
+          }
+        },
+      }),
+    );
+  gauge("sluice_aggregation_watermark_lag_seconds", "Processing time minus the watermark: how far results trail real time.", (s) => s.watermarkLagSeconds());
+  gauge("sluice_aggregation_open_windows", "(window, group) states held in memory.", (s) => s.openWindows());
+  gauge("sluice_aggregation_state_keys", "Distinct group keys with an open window.", (s) => s.stateKeys());
+  gauge("sluice_aggregation_state_event_ids", "Event ids held for deduplication across open windows.", (s) => s.stateEventIds());
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    once(registry, name, () => new Counter<L>({ name, help, labelNames, registers: reg }));
+  return {
+    rowsEmitted: counter("sluice_aggregation_rows_emitted_total", "Rows ClickHouse acknowledged, by firing (early, on_time, late, retract).", ["aggregation", "firing"]),
+    lateEvents: counter("sluice_aggregation_late_events_total", "Events later than the allowed lateness, written to the late table or topic.", ["aggregation"]),
+    duplicates: counter("sluice_aggregation_duplicates_total", "Redelivered events a window had already folded in.", ["aggregation"]),
+    deadLettered: counter("sluice_aggregation_dead_letters_total", "Poison records sent to the stream's dead-letter topic.", ["aggregation"]),
+    writeRetries: counter("sluice_aggregation_write_retries_total", "ClickHouse or Kafka writes that failed and were retried.", ["aggregation"]),
+    track(aggregation, source) {
+      sources.set(aggregation, source);
+      return () => sources.delete(aggregation);
+    },
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * The aggregation worker: consumes a stream's topic as the aggregation's own consumer
+ * group, folds events into one AggregationEngine (the watermark is the minimum over the
+ * partitions this member owns), and every tick writes what the engine emitted, then
+ * commits committableOffsets() with the checkpoint in the commit metadata (write-flush.ts).
+ *
+ * A rebalance starts a new session: kafkajs resumes every assigned partition from its
+ * committed offset after a join, so the engine is rebuilt from the committed checkpoints
+ * and anything not yet written is abandoned (the replay regenerates it).
+ */
+import { randomBytes } from "node:crypto";
+import { createClient } from "@clickhouse/client";
+import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
+import type { Registry } from "prom-client";
+import { AggregationEngine, type Clock, type Output } from "../aggregate/engine.js";
+import { detectServerFeatures } from "../clickhouse/server-version.js";
+import { kafkaClient } from "../kafka/client.js";
+import { ensureTopic } from "../kafka/ensure-topic.js";
+import { topicConfigs } from "../kafka/topic-plan.js";
+import { jsonLogger, type Logger } from "../log.js";
+import { defaultBackoff, type BackoffOptions } from "../sink/backoff.js";
+import { decodeRecord, type Poison } from "../sink/decode.js";
+import { RetentionGapError, type PartitionGap } from "../sink/errors.js";
+import type { RetryContext } from "../sink/retry.js";
+import { checkpointFromCommits } from "./checkpoint-metadata.js";
+import { ensureAggregationTables } from "./ensure-tables.js";
+import type { CompiledAggregationJob } from "./job.js";
+import { aggregationMetrics } from "./metrics.js";
+import { writeFlush, type FlushDeps } from "./write-flush.js";
+
+export interface AggregationOptions {
+  aggregation: CompiledAggregationJob;
+  kafkaBrokers: string[];
+  clickhouseUrl: string;
+  registry: Registry;
+  logger?: Logger;
+  /** Processing time for idleness and early firings. Default: Date.now. */
+  clock?: Clock;
+  /** How often the engine is ticked and emitted rows are written, in ms. Default: 250. */
+  tickMs?: number;
+  /** Names this worker in Kafka client ids and logs. Default: random. */
+  instanceId?: string;
+  /** Retry schedule for ClickHouse and Kafka writes. Default: 200 ms doubling to 30 s. */
+  backoff?: BackoffOptions;
+}
+
+export interface AggregationHandle {
+  /** Stops consuming and abandons unwritten rows (the next owner replays them). */
+  stop(): Promise<void>;
+  /** Rejects on an unrecoverable error; never resolves. */
+  failed: Promise<never>;
+}
+
+/** Emitted rows held before the consumer pauses until a write finishes. */
+const MAX_PENDING_OUTPUTS = 50_000;
+
+/** One group generation: the engine and what it emitted that is not yet written. */
+interface Session {
+  gen: number;
+  engine: AggregationEngine;
+  /** Next offset to feed per partition; -1 before the first record of a never-committed partition. */
+  next: Map<number, number>;
+  outputs: Output[];
+  poison: Poison[];
+  flushing?: Promise<void>;
+  lastCommitted?: string;
+  paused: boolean;
+}
+
+export async function startAggregation(opts: AggregationOptions): Promise<AggregationHandle> {
+  const job = opts.aggregation;
+  const topic = job.stream.topic;
+  const label = `${job.namespace}/${job.name}`;
+  const instanceId = opts.instanceId ?? randomBytes(4).toString("hex");
+  const log = opts.logger ?? jsonLogger("aggregation");
+  const clock = opts.clock ?? Date.now;
+  const tickMs = opts.tickMs ?? 250;
+  const metrics = aggregationMetrics(opts.registry);
+
+  const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
+  const features = await detectServerFeatures(clickhouse);
+  await ensureAggregationTables(clickhouse, job, features);
+  log.info("aggregation tables ready", { aggregation: label, table: `${job.output.database}.${job.output.table}`, clickhouse: features.version.text });
+
+  const kafka = kafkaClient(opts.kafkaBrokers, `sluice-aggregation-${job.name}-${instanceId}`);
+  const admin: Admin = kafka.admin();
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer: Consumer = kafka.consumer({ groupId: job.groupId, maxWaitTimeInMs: Math.min(500, tickMs * 2) });
+  await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+  if (job.late.policy === "Topic") await ensureLateTopic(admin, job, job.late.topic);
+
+  let gen = 0;
+  let session: Session | undefined;
+  let initialised: Promise<Session | undefined> = Promise.resolve(undefined);
+  const abort = new AbortController();
+  let stopping = false;
+  let failure: Error | undefined;
+  let rejectFailed!: (e: Error) => void;
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  failed.catch(() => {});
+  const fail = (err: Error) => {
+    if (failure || stopping) return;
+    failure = err;
+    log.error("aggregation failed", { aggregation: label, error: err.message });
+    rejectFailed(err);
+    void shutdown();
+  };
+  const live = (s: Session) => !stopping && !failure && s.gen === gen;
+
+  const deps: FlushDeps = {
+    job, label, features, clickhouse, producer, metrics, now: clock,
+    commit: (offsets) => consumer.commitOffsets(offsets.map((o) => ({ topic, partition: o.partition, offset: String(o.offset), metadata: o.metadata }))),
+  };
+  const retryCtx = (s: Session): RetryContext => ({
+    shouldContinue: () => live(s),
+    signal: abort.signal,
+    backoff: opts.backoff ?? defaultBackoff,
+    onRetry: (what, attempt, err, delayMs) => {
+      metrics.writeRetries.inc({ aggregation: label });
+      log.warn("write failed, retrying", { aggregation: label, step: what, attempt, delayMs, error: (err as Error).message });
+    },
+  });
+
+  /** Snapshot what was emitted and the checkpoint at the same instant, then write both. */
+  const flush = (s: Session): void => {
+    if (s.flushing || !live(s)) return;
+    const checkpoint = s.engine.checkpoint();
+    const key = JSON.stringify(checkpoint);
+    if (s.outputs.length === 0 && s.poison.length === 0 && key === s.lastCommitted) return;
+    const batch = { outputs: s.outputs.splice(0), poison: s.poison.splice(0), checkpoint };
+    s.flushing = writeFlush(deps, batch, retryCtx(s))
+      .then(() => void (s.lastCommitted = key))
+      .catch((err: Error) => {
+        if (err.name !== "Abandoned") fail(err);
+      })
+      .finally(() => {
+        s.flushing = undefined;
+        if (s.paused && live(s)) {
+          s.paused = false;
+          consumer.resume([{ topic }]);
+        }
+      });
+  };
+
+  const tick = (): void => {
+    const s = session;
+    if (!s || !live(s)) return;
+    s.outputs.push(...s.engine.onTick(clock()));
+    flush(s);
+  };
+
+  /** Reads the committed offsets and checkpoints of the assigned partitions; refuses a retention gap. */
+  const newSession = async (g: number, partitions: number[]): Promise<Session | undefined> => {
+    const [committed] = await admin.fetchOffsets({ groupId: job.groupId, topics: [topic] });
+    const lows = await admin.fetchTopicOffsets(topic);
+    const mine = partitions.map((p) => {
+      const c = committed?.partitions.find((x) => x.partition === p);
+      return { partition: p, offset: c ? Number(c.offset) : -1, metadata: c?.metadata };
+    });
+    const gaps: PartitionGap[] = [];
+    for (const c of mine) {
+      const low = Number(lows.find((w) => w.partition === c.partition)?.low ?? 0);
+      if ((c.offset >= 0 && c.offset < low) || c.offset < -1) gaps.push({ partition: c.partition, committedOffset: c.offset, lowWatermark: low });
+    }
+    if (gaps.length > 0) throw new RetentionGapError(topic, gaps);
+    const resume = checkpointFromCommits(mine);
+    const engine = new AggregationEngine(job.engine, clock, resume);
+    engine.assign(partitions);
+    if (g !== gen) return undefined;
+    session = { gen: g, engine, next: new Map(mine.map((c) => [c.partition, c.offset])), outputs: [], poison: [], paused: false };
+    log.info("session started", { aggregation: label, partitions, resume: resume ?? null });
+    return session;
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    const partitions = e.payload.memberAssignment[topic] ?? [];
+    const g = ++gen;
+    session = undefined;
+    initialised = newSession(g, partitions).catch((err: Error) => {
+      fail(err);
+      return undefined;
+    });
+    log.info("partitions assigned", { aggregation: label, partitions });
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (!e.payload.restart) fail(e.payload.error);
+  });
+
+  const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
+    const g = gen;
+    const s = await initialised;
+    if (!s || s.gen !== g || !live(s)) return;
+    const p = batch.partition;
+    const next = s.next.get(p);
+    if (next === undefined) return;
+    let at = next;
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (offset < at) continue;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
+      const record = { partition: p, offset, key: m.key, value: m.value, headers, timestampMs: Number(m.timestamp) };
+      const d = decodeRecord(job.stream, record);
+      if (!d.ok) s.poison.push(d.poison);
+      else {
+        const dupBefore = s.engine.duplicates;
+        const out = s.engine.onEvent({ partition: p, offset, eventId: d.value.eventId, eventTimeMs: d.value.eventTimeMs, row: d.value.row });
+        for (const o of out) s.outputs.push(o);
+        if (s.engine.duplicates > dupBefore) metrics.duplicates.inc({ aggregation: label }, s.engine.duplicates - dupBefore);
+      }
+      at = offset + 1;
+    }
+    s.next.set(p, at);
+    if (s.outputs.length > MAX_PENDING_OUTPUTS && s.flushing && !s.paused) {
+      s.paused = true;
+      consumer.pause([{ topic }]);
+    }
+  };
+
+  const ticker = setInterval(tick, tickMs);
+  const untrack = metrics.track(label, {
+    watermarkLagSeconds: () => {
+      const w = session?.engine.currentWatermarkMs();
+      return w === undefined || !Number.isFinite(w) ? undefined : Math.max(0, clock() - w) / 1000;
+    },
+    openWindows: () => session?.engine.stateSize().windows ?? 0,
+    stateKeys: () => session?.engine.stateSize().groups ?? 0,
+    stateEventIds: () => session?.engine.stateSize().eventIds ?? 0,
+  });
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = () =>
+    (shutdownPromise ??= (async () => {
+      stopping = true;
+      abort.abort();
+      clearInterval(ticker);
+      untrack();
+      await session?.flushing;
+      await consumer.disconnect().catch(() => {});
+      await Promise.all([producer.disconnect(), admin.disconnect()]).catch(() => {});
+      await clickhouse.close();
+    })());
+
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+  log.info("aggregation started", { aggregation: label, topic, groupId: job.groupId, instanceId });
+
+  return { stop: shutdown, failed };
+}
+
+/** Late events are rare and wait for reconciliation: a few partitions, the stream's retention. */
+async function ensureLateTopic(admin: Admin, job: CompiledAggregationJob, name: string): Promise<void> {
+  const brokers = (await admin.describeCluster()).brokers.length;
+  const rf = Math.min(job.stream.replicationFactor, brokers);
+  await ensureTopic(admin, {
+    name,
+    partitions: Math.min(job.stream.partitions, 3),
+    replicationFactor: rf,
+    configs: topicConfigs({ ...job.stream, minInSyncReplicas: Math.min(job.stream.minInSyncReplicas, rf) }),
+  });
+}

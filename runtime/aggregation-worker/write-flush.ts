@@ -1,0 +1,87 @@
+/**
+ * Writes one flush: everything the engine emitted up to a moment, then the checkpoint
+ * taken at that same moment. The order loses nothing:
+ *   1. dead-letter poison records (acknowledged by Kafka),
+ *   2. late events (late table or topic),
+ *   3. result and retraction rows (aggregate table),
+ *   4. commit committableOffsets() with the checkpoint as metadata.
+ * A crash before 4 replays from the previous commit, which regenerates the same rows
+ * with the same versions: the tables are ReplacingMergeTrees, so rewriting is harmless.
+ */
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { Producer } from "kafkajs";
+import type { Checkpoint, Output } from "../aggregate/engine.js";
+import type { ServerFeatures } from "../clickhouse/server-version.js";
+import { deadLetterMessage } from "../sink/dead-letter.js";
+import type { Poison } from "../sink/decode.js";
+import { isRetriableClickHouseError } from "../sink/errors.js";
+import { retrying, type RetryContext } from "../sink/retry.js";
+import { checkpointCommits } from "./checkpoint-metadata.js";
+import { encodeAggregateRow, encodeLateRow, lateMessage, type ChRow } from "./encode.js";
+import { AggregateWriteRejectedError } from "./errors.js";
+import type { CompiledAggregationJob } from "./job.js";
+import type { AggregationMetrics } from "./metrics.js";
+import { tableRef } from "./table-ddl.js";
+
+export interface Flush {
+  outputs: Output[];
+  poison: Poison[];
+  checkpoint: Checkpoint;
+}
+
+export interface FlushDeps {
+  job: CompiledAggregationJob;
+  label: string;
+  features: ServerFeatures;
+  clickhouse: ClickHouseClient;
+  producer: Producer;
+  commit(offsets: { partition: number; offset: number; metadata: string }[]): Promise<void>;
+  metrics: AggregationMetrics;
+  now(): number;
+}
+
+export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContext): Promise<void> {
+  const { job, features } = deps;
+  const now = deps.now();
+  const rows: ChRow[] = [];
+  const late: Extract<Output, { kind: "late" }>[] = [];
+  const firings = new Map<string, number>();
+  for (const o of flush.outputs) {
+    if (o.kind === "late") late.push(o);
+    else {
+      rows.push(encodeAggregateRow(job, o.row, features, now));
+      const firing = o.kind === "retract" ? "retract" : o.row.firing;
+      firings.set(firing, (firings.get(firing) ?? 0) + 1);
+    }
+  }
+  if (flush.poison.length > 0) {
+    const messages = flush.poison.map((p) => deadLetterMessage(p, job.stream.topic, deps.label));
+    await retrying("dead-letter", ctx, () => deps.producer.send({ topic: job.stream.deadLetterTopic, acks: -1, messages }));
+  }
+  if (late.length > 0) {
+    const lateOut = job.late;
+    if (lateOut.policy === "Table") await insert(deps, tableRef(lateOut), late.map((l) => encodeLateRow(job, l.event, l.reason, features, now)), ctx);
+    else {
+      const messages = late.map((l) => lateMessage(job, l.event, l.reason));
+      await retrying("late topic", ctx, () => deps.producer.send({ topic: lateOut.topic, acks: -1, messages }));
+    }
+  }
+  if (rows.length > 0) await insert(deps, tableRef(job.output), rows, ctx);
+  const commits = checkpointCommits(flush.checkpoint);
+  if (commits.length > 0) await retrying("commit", ctx, () => deps.commit(commits));
+
+  const label = { aggregation: deps.label };
+  for (const [firing, n] of firings) deps.metrics.rowsEmitted.inc({ ...label, firing }, n);
+  if (late.length > 0) deps.metrics.lateEvents.inc(label, late.length);
+  if (flush.poison.length > 0) deps.metrics.deadLettered.inc(label, flush.poison.length);
+}
+
+async function insert(deps: FlushDeps, table: string, values: ChRow[], ctx: RetryContext): Promise<void> {
+  try {
+    await retrying(`insert ${table}`, ctx, () => deps.clickhouse.insert({ table, values, format: "JSONEachRow", abort_signal: ctx.signal }), { isRetriable: isRetriableClickHouseError });
+  } catch (err) {
+    if (err instanceof Error && err.name === "Abandoned") throw err;
+    if (!isRetriableClickHouseError(err)) throw new AggregateWriteRejectedError(table, err);
+    throw err;
+  }
+}

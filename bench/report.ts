@@ -25,7 +25,9 @@ export function figure(f: Omit<Figure, "ratio">): Figure {
 
 const fmt = (n: number | null, digits = 0) => (n === null ? "n/a" : n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
-export function printTable(figures: Figure[]): void {
+export function printTable(unsorted: Figure[]): void {
+  // Grouped by benchmark number (stable: the order within a benchmark is kept).
+  const figures = [...unsorted].sort((a, b) => parseInt(a.bench, 10) - parseInt(b.bench, 10));
   const rows = figures.map((f) => [
     f.bench,
     f.metric,

@@ -1,0 +1,330 @@
+/**
+ * The aggregation worker against the real testbed: Kafka (KRaft) and Debian's ClickHouse
+ * 18.16, random topic, group and database names. Results are read the documented way
+ * (FINAL, is_deleted = 0) and compared with a computation done here, in the test.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createClient } from "@clickhouse/client";
+import type { Admin, Producer } from "kafkajs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { compileAggregation } from "../../runtime/aggregate/compile.js";
+import type { CompiledAggregationJob } from "../../runtime/aggregation-worker/job.js";
+import { startAggregation } from "../../runtime/aggregation-worker/start-aggregation.js";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { silentLogger } from "../../runtime/log.js";
+import { createRegistry } from "../../runtime/metrics/registry.js";
+import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
+import { waitFor } from "../testbed/poll.js";
+import { randomName, testbedEnv } from "../support/testbed-env.js";
+
+const env = testbedEnv();
+const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
+const MINUTE = 60_000;
+/** Far past every test event: closes all their windows (sentinel windows stay open, and are not queried). */
+const SENTINEL_TIME = T0 + 86_400_000;
+
+interface Ev { event_id: string; campaign: string; event_time: number; cost: number; user: string }
+interface Result { ws: number; campaign: string; n: number; spend: number; users: number }
+
+describe("the aggregation worker on the real testbed", () => {
+  let admin: Admin;
+  let producer: Producer;
+  const cleanups: (() => Promise<void>)[] = [];
+  const jobs: CompiledAggregationJob[] = [];
+  beforeAll(async () => {
+    admin = kafkaClient(env.kafkaBrokers, "aggregation-test-admin").admin();
+    producer = kafkaClient(env.kafkaBrokers, "aggregation-test-producer").producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  });
+  afterAll(async () => {
+    for (const j of jobs) await admin.deleteTopics({ topics: [j.stream.topic, j.stream.deadLetterTopic] }).catch(() => {});
+    await Promise.all([producer.disconnect(), admin.disconnect()]);
+  });
+
+  async function setup(o: Parameters<typeof testJob>[0]): Promise<CompiledAggregationJob> {
+    const job = testJob(o);
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: job.stream.topic, numPartitions: job.stream.partitions, replicationFactor: 1 },
+        { topic: job.stream.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+      ],
+    });
+    jobs.push(job);
+    cleanups.push(() => dropDatabase(job));
+    return job;
+  }
+  async function run(job: CompiledAggregationJob, tickMs = 200) {
+    const registry = createRegistry(false);
+    const handle = await startAggregation({ aggregation: job, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: env.clickhouseUrl, registry, logger: process.env.AGG_TEST_LOGS ? undefined : silentLogger, tickMs, backoff: { initialMs: 100, maxMs: 1000 } });
+    cleanups.push(() => handle.stop());
+    return { handle, registry };
+  }
+  const produce = (job: CompiledAggregationJob, events: (Ev | string)[], partition?: (e: Ev) => number) =>
+    producer.send({
+      topic: job.stream.topic,
+      acks: -1,
+      messages: events.map((e) =>
+        typeof e === "string"
+          ? { key: "poison", value: e, partition: 0 }
+          : { key: e.campaign, value: JSON.stringify({ ...e, event_time: new Date(e.event_time).toISOString() }), ...(partition ? { partition: partition(e) } : {}) },
+      ),
+    });
+  const sentinels = (job: CompiledAggregationJob) =>
+    produce(job, Array.from({ length: job.stream.partitions }, (_, p) => ev(`sentinel-${p}`, `zz-${p}`, SENTINEL_TIME, 0, "s")), (e) => Number(e.campaign.slice(3)));
+
+  it("computes final windows equal to an in-test computation, and reports exactly the events beyond lateness", async () => {
+    const job = await setup({ partitions: 1, maxOutOfOrderness: "10s", allowedLateness: "30s" });
+    const events: Ev[] = [];
+    for (let i = 0; i < 240; i++) {
+      // Every 7th event arrives up to 20 s behind: out of order, within lateness.
+      const jitter = i % 7 === 3 ? -((i * 7919) % 20_000) : 0;
+      events.push(ev(`e-${i}`, `c${i % 3}`, T0 + i * 2_000 + jitter, i, `u${i % 7}`));
+      // Four events five minutes behind: beyond maxOutOfOrderness + allowedLateness.
+      if (i % 40 === 39 && i > 100) events.push(ev(`late-${i}`, `c${i % 3}`, T0 + i * 2_000 - 5 * MINUTE, 1000 + i, "late-user"));
+    }
+    const beyondLateness = events.filter((e) => e.event_id.startsWith("late-")).length;
+    expect(beyondLateness).toBe(4);
+    // Redelivered copies of a few events change nothing; poison goes to the dead-letter topic.
+    // (copies right after their originals: their window is still open, so they are duplicates, not late)
+    const input: (Ev | string)[] = [...events.slice(0, 100), ...events.slice(95, 98), "{not json", ...events.slice(100)];
+    const expected = simulate(events, 10_000, 30_000);
+    expect(expected.late).toBe(beyondLateness);
+    await produce(job, input);
+    const { registry } = await run(job);
+    await sentinels(job);
+    const rows = await waitFor("final results", async () => {
+      const r = await results(job);
+      return JSON.stringify(r) === JSON.stringify(expected.results) ? r : undefined;
+    }, { timeoutMs: 45_000 }).catch(async (err: Error) => {
+      console.log("[aggregation] got", JSON.stringify(await results(job)).slice(0, 2000));
+      throw err;
+    });
+    expect(rows).toEqual(expected.results);
+    expect(await lateCount(job)).toBe(beyondLateness);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/sluice_aggregation_late_events_total\{aggregation="[^"]+"\} 4/);
+    expect(metrics).toMatch(/sluice_aggregation_duplicates_total\{aggregation="[^"]+"\} 3/);
+    expect(metrics).toMatch(/sluice_aggregation_dead_letters_total\{aggregation="[^"]+"\} 1/);
+    expect(metrics).toMatch(/sluice_aggregation_rows_emitted_total\{aggregation="[^"]+",firing="on_time"\} \d+/);
+  });
+
+  it("when the worker is SIGKILLed mid-window twice and restarted, the final results equal a run without crashes", async () => {
+    const o = { partitions: 3, maxOutOfOrderness: "10s", allowedLateness: "2m" };
+    const [calm, crashy] = [await setup(o), await setup(o)];
+    const events: Ev[] = [];
+    for (let i = 0; i < 600; i++) {
+      const jitter = i % 5 === 2 ? -((i * 7919) % 20_000) : 0;
+      events.push(ev(`e-${i}`, `c${i % 6}`, T0 + i * 3_000 + jitter, i, `u${i % 11}`));
+    }
+    const expected = simulate(events, 10_000, 120_000);
+    expect(expected.late).toBe(0);
+    const chunks = [events.slice(0, 200), events.slice(200, 400), events.slice(400)];
+
+    // The reference: the same input, one uninterrupted worker.
+    for (const c of chunks) await produce(calm, c);
+    await sentinels(calm);
+    await run(calm);
+
+    let committed = 0;
+    for (const chunk of chunks.slice(0, 2)) {
+      await produce(crashy, chunk);
+      const child = await spawnWorker(crashy);
+      cleanups.push(() => killed(child));
+      const before = committed;
+      committed = await waitFor("the worker commits progress", async () => {
+        const n = await committedTotal(admin, crashy);
+        return n > before ? n : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 50 });
+      await killed(child);
+      console.log("[aggregation] SIGKILLed with committed offsets summing to", committed, "rows so far", (await results(crashy)).length);
+    }
+    await produce(crashy, chunks[2]!);
+    await sentinels(crashy);
+    const last = await spawnWorker(crashy);
+    cleanups.push(() => killed(last, "SIGTERM"));
+
+    const done = (job: CompiledAggregationJob) =>
+      waitFor(`final results of ${job.name}`, async () => {
+        const r = await results(job, true);
+        return r.length === expected.results.length && r.every((x) => x.version % 2 === 1) ? r : undefined;
+      }, { timeoutMs: 90_000 }).catch(async (err: Error) => {
+        console.log(`[aggregation] ${job.name} has`, (await results(job, true)).length, "of", expected.results.length, "final rows");
+        throw err;
+      });
+    const [calmRows, crashRows] = [await done(calm), await done(crashy)];
+    expect(crashRows).toEqual(calmRows);
+    expect(crashRows.map(({ version: _v, ...r }) => r)).toEqual(expected.results);
+    expect(await lateCount(crashy)).toBe(0);
+  }, 180_000);
+
+  it("with earlyFirings 5s, an event's contribution is visible in the aggregate table within 10 s", async () => {
+    const job = await setup({ partitions: 1, maxOutOfOrderness: "10s", allowedLateness: "0s", earlyFirings: "5s" });
+    await run(job, 100);
+    // Warm-up: the group has joined and the worker writes (not timed).
+    await produce(job, [ev("warm", "warm", Date.now(), 1, "u")]);
+    await waitFor("the warm-up row", async () => ((await results(job, false, false)).some((r) => r.campaign === "warm") ? true : undefined), { timeoutMs: 30_000 });
+    const t0 = Date.now();
+    await produce(job, [ev("fresh", "fresh", Date.now(), 7, "u")]);
+    const row = await waitFor("the fresh event's row", async () => (await results(job, false, false)).find((r) => r.campaign === "fresh"), { timeoutMs: 10_000, intervalMs: 100 });
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(`[aggregation] event visible after ${seconds.toFixed(1)} s`);
+    expect(row).toMatchObject({ n: 1, spend: 7 });
+    expect(seconds).toBeLessThan(10);
+  });
+});
+
+function ev(event_id: string, campaign: string, event_time: number, cost: number, user: string): Ev {
+  return { event_id, campaign, event_time, cost, user };
+}
+
+/**
+ * The expected results, computed independently of the engine: one partition's watermark
+ * (newest event time − maxOutOfOrderness); an event is too late when its window ended
+ * allowedLateness or more before the watermark as it stood when the event arrived.
+ * Duplicates are ignored by id. Tumbling 1 m windows.
+ */
+function simulate(events: Ev[], oooMs: number, latenessMs: number): { results: Result[]; late: number } {
+  let newest = -Infinity;
+  let late = 0;
+  const groups = new Map<string, { ws: number; campaign: string; ids: Set<string>; spend: number; users: Set<string> }>();
+  for (const e of events) {
+    const ws = Math.floor(e.event_time / MINUTE) * MINUTE;
+    if (newest - oooMs >= ws + MINUTE + latenessMs) late++;
+    else {
+      const k = `${ws}|${e.campaign}`;
+      const g = groups.get(k) ?? { ws, campaign: e.campaign, ids: new Set<string>(), spend: 0, users: new Set<string>() };
+      groups.set(k, g);
+      if (!g.ids.has(e.event_id)) {
+        g.ids.add(e.event_id);
+        g.spend += e.cost;
+        g.users.add(e.user);
+      }
+    }
+    newest = Math.max(newest, e.event_time);
+  }
+  const results = [...groups.values()].map((g) => ({ ws: g.ws / 1000, campaign: g.campaign, n: g.ids.size, spend: g.spend, users: g.users.size }));
+  return { results: results.sort(byKey), late };
+}
+
+const byKey = (a: Result, b: Result) => a.ws - b.ws || a.campaign.localeCompare(b.campaign);
+
+/** The documented read: FINAL, without retracted rows; sentinel windows left out. */
+async function results(job: CompiledAggregationJob, withVersion = false, beforeSentinel = true): Promise<(Result & { version: number })[]> {
+  const ch = createClient({ url: env.clickhouseUrl });
+  try {
+    const where = beforeSentinel ? `AND window_start < toDateTime(${Math.floor(SENTINEL_TIME / 1000)})` : "";
+    const rs = await ch.query({
+      query: `SELECT toUnixTimestamp(window_start) AS ws, campaign, n, spend, users, version FROM \`${job.output.database}\`.\`${job.output.table}\` FINAL WHERE is_deleted = 0 ${where} ORDER BY ws, campaign`,
+      format: "JSONEachRow",
+    });
+    const rows = (await rs.json()) as Record<string, string | number>[];
+    return rows
+      .map((r) => ({ ws: Number(r.ws), campaign: String(r.campaign), n: Number(r.n), spend: Number(r.spend), users: Number(r.users), version: Number(r.version) }))
+      .map(({ version, ...r }) => (withVersion ? { ...r, version } : r) as Result & { version: number })
+      .sort(byKey);
+  } finally {
+    await ch.close();
+  }
+}
+
+async function lateCount(job: CompiledAggregationJob): Promise<number> {
+  if (job.late.policy !== "Table") throw new Error("late policy is not Table");
+  const ch = createClient({ url: env.clickhouseUrl });
+  try {
+    const rs = await ch.query({ query: `SELECT count() AS n FROM \`${job.late.database}\`.\`${job.late.table}\` FINAL`, format: "JSONEachRow" });
+    return Number(((await rs.json()) as { n: string }[])[0]!.n);
+  } finally {
+    await ch.close();
+  }
+}
+
+async function committedTotal(admin: Admin, job: CompiledAggregationJob): Promise<number> {
+  const [c] = await admin.fetchOffsets({ groupId: job.groupId, topics: [job.stream.topic] });
+  return c!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+}
+
+async function dropDatabase(job: CompiledAggregationJob): Promise<void> {
+  const ch = createClient({ url: env.clickhouseUrl });
+  await ch.command({ query: `DROP DATABASE IF EXISTS \`${job.output.database}\`` }).catch(() => {});
+  await ch.close();
+}
+
+function spawnWorker(job: CompiledAggregationJob): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/run-aggregation.ts"), JSON.stringify(job)], {
+    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl, AGGREGATION_TICK_MS: "100" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => d.toString().includes('"ready":true') && resolve(child));
+    child.on("exit", (code) => reject(new Error(`run-aggregation exited with ${code}: ${stderr.slice(-2000)}`)));
+  });
+}
+
+function killed(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill(signal);
+  });
+}
+
+function testJob(o: { partitions: number; maxOutOfOrderness: string; allowedLateness: string; earlyFirings?: string }): CompiledAggregationJob {
+  const name = randomName("aggt");
+  const ident = name.replace(/-/g, "_");
+  const stream: CompiledStream = {
+    namespace: "test",
+    name,
+    topic: `${name}.events`,
+    deadLetterTopic: `${name}.dlq`,
+    partitions: o.partitions,
+    replicationFactor: 1,
+    minInSyncReplicas: 1,
+    retentionMs: 3_600_000,
+    compression: "none",
+    schema: {
+      version: 1,
+      strict: false,
+      fields: [
+        { name: "event_id", type: "string", required: true },
+        { name: "campaign", type: "string", required: true },
+        { name: "event_time", type: "timestamp", required: true },
+        { name: "cost", type: "int64", required: true },
+        { name: "user", type: "string", required: false },
+      ],
+    },
+    keys: { eventId: "event_id", eventTime: "event_time", partitionBy: "campaign" },
+    ingest: { enabled: true, maxBodyBytes: 1 << 20, maxEventBytes: 65_536, maxEventsPerRequest: 1000 },
+    deletionPolicy: "Delete",
+  };
+  const engine = compileAggregation({
+    window: { type: "tumbling", size: "1m" },
+    // Idleness is processing time: kept out of the way so results depend on the input only.
+    watermark: { maxOutOfOrderness: o.maxOutOfOrderness, idleTimeout: "1h" },
+    allowedLateness: o.allowedLateness,
+    earlyFirings: o.earlyFirings,
+    groupBy: ["campaign"],
+    measures: [
+      { name: "n", fn: "count" },
+      { name: "spend", fn: "sum", field: "cost" },
+      { name: "users", fn: "uniqExact", field: "user" },
+    ],
+  });
+  const database = `db_${ident}`;
+  return {
+    namespace: "test",
+    name,
+    stream,
+    groupId: `sluice.test.aggregation.${name}`,
+    engine,
+    output: { database, table: "per_minute" },
+    late: { policy: "Table", database, table: "per_minute_late" },
+    scaling: { minReplicas: 1, maxReplicas: 1, targetLagSeconds: 5 },
+  };
+}

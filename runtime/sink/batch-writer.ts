@@ -7,6 +7,7 @@
  *   4. commit `end`.
  * A crash anywhere leaves `start` committed, so the batch is replayed exactly.
  */
+import { failpoint } from "../failpoints.js";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Producer } from "kafkajs";
 import type { CompiledSink } from "../pipeline/compiled.js";
@@ -70,7 +71,9 @@ export async function writeBatch(deps: WriterDeps, batch: Batch, ctx: RetryConte
   let skippedInsert = false;
   if (unique.length > 0) {
     skippedInsert = batch.replay && !deps.features.insertDeduplicationToken && (await alreadyWritten(deps, batch, unique.length, ctx));
+    failpoint("sink.before-insert");
     if (!skippedInsert) await insert(deps, batch, unique, ctx);
+    failpoint("sink.after-insert");
   }
   await retrying(`commit p${batch.partition} ${batch.end}`, ctx, () => deps.commit(batch.partition, batch.end, null));
 

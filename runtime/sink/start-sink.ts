@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 /**
  * The ClickHouse sink worker: consumes a stream's topic as the sink's consumer group,
  * batches per partition, and writes each batch with batch-writer.ts. Offsets are only
@@ -31,6 +32,11 @@ export interface SinkOptions {
   logger?: Logger;
   /** Retry schedule for ClickHouse and Kafka writes. Default: 200 ms doubling to 30 s. */
   backoff?: BackoffOptions;
+  /**
+   * Kafka group session timeout. A crashed member's partitions move only after it, so it
+   * bounds recovery time. Default 30 s (kafkajs); crash tests use the broker minimum, 6 s.
+   */
+  sessionTimeoutMs?: number;
 }
 
 export interface SinkHandle {
@@ -57,11 +63,17 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const kafka = kafkaClient(opts.kafkaBrokers, `sluice-sink-${sink.name}-${instanceId}`);
   const admin: Admin = kafka.admin();
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer: Consumer = kafka.consumer({ groupId: sink.groupId, maxWaitTimeInMs: Math.min(500, Math.max(50, limits.maxDelayMs)) });
+  const consumer: Consumer = kafka.consumer({
+    groupId: sink.groupId,
+    maxWaitTimeInMs: Math.min(500, Math.max(50, limits.maxDelayMs)),
+    ...(opts.sessionTimeoutMs ? { sessionTimeout: opts.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(opts.sessionTimeoutMs / 5)) } : {}),
+  });
   await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
 
   const states = new Map<number, PartitionState>();
   const abort = new AbortController();
+  // One signal aborts the retries of every partition's batch: many listeners by design.
+  setMaxListeners(0, abort.signal);
   let stopping = false;
   let failure: Error | undefined;
   let rejectFailed!: (e: Error) => void;

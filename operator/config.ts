@@ -1,0 +1,70 @@
+/**
+ * Operator configuration: flags and environment parsed once, defaults applied, units made
+ * explicit. Nothing downstream handles "unset" or "30s".
+ */
+import { parseDuration } from "../api/duration.js";
+
+export interface OperatorConfig {
+  /** Kafka bootstrap servers of the default cluster. */
+  kafkaBrokers: string[];
+  /** ClickHouse HTTP URL of the default cluster. */
+  clickhouseUrl: string;
+  /** Image the sink and aggregation workers run. */
+  workerImage: string;
+  /** Namespaces watched; empty means every namespace (cluster-wide informers). */
+  namespaces: string[];
+  /** Every object is reconciled at least this often, even without a change (drift repair). */
+  resyncPeriodMs: number;
+  /** Reconciles running at once, across all keys (one key is never reconciled twice at once). */
+  workers: number;
+  /** Requeue backoff after a transient failure: base * 2^(failures-1), capped at max. */
+  backoff: { baseMs: number; maxMs: number };
+}
+
+/** What the command line (or Helm values rendered into flags) may set; all optional. */
+export interface OperatorConfigInput {
+  kafka?: string;
+  clickhouse?: string;
+  workerImage?: string;
+  namespace?: string[];
+  resync?: string;
+  workers?: string | number;
+  backoffBase?: string;
+  backoffMax?: string;
+}
+
+export class ConfigError extends Error {}
+
+export const DEFAULT_WORKER_IMAGE = "ghcr.io/sluice-dev/sluice:0.1.0";
+
+export function compileConfig(input: OperatorConfigInput, env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const kafka = input.kafka ?? env.KAFKA_BROKERS;
+  const clickhouse = input.clickhouse ?? env.CLICKHOUSE_URL;
+  if (!kafka) throw new ConfigError("the operator needs Kafka: pass --kafka or set KAFKA_BROKERS");
+  if (!clickhouse) throw new ConfigError("the operator needs ClickHouse: pass --clickhouse or set CLICKHOUSE_URL");
+  const namespaces = (input.namespace ?? (env.SLUICE_WATCH_NAMESPACES ?? "").split(","))
+    .flatMap((n) => n.split(","))
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  const workers = Number(input.workers ?? 4);
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`--workers must be a positive integer, got "${input.workers}"`);
+  return {
+    kafkaBrokers: kafka.split(",").map((b) => b.trim()).filter(Boolean),
+    clickhouseUrl: clickhouse,
+    workerImage: input.workerImage ?? env.SLUICE_WORKER_IMAGE ?? DEFAULT_WORKER_IMAGE,
+    namespaces: [...new Set(namespaces)],
+    resyncPeriodMs: durationFlag("--resync", input.resync ?? "5m"),
+    workers,
+    backoff: { baseMs: durationFlag("--backoff-base", input.backoffBase ?? "500ms"), maxMs: durationFlag("--backoff-max", input.backoffMax ?? "5m") },
+  };
+}
+
+function durationFlag(flag: string, text: string): number {
+  try {
+    const ms = parseDuration(text);
+    if (!Number.isFinite(ms) || ms <= 0) throw new Error("must be positive");
+    return ms;
+  } catch {
+    throw new ConfigError(`${flag} must be a positive duration such as 30s or 5m, got "${text}"`);
+  }
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { compileSink, compileStream } from "../../runtime/pipeline/compile.js";
+import { validateDocument } from "../../api/validate.js";
+import type { EventStreamSpec } from "../../api/eventstream.js";
+import type { SinkSpec } from "../../api/sink.js";
+import { SPEC_HASH_ANNOTATION, desiredSinkWorkload } from "./desired.js";
+
+const owner = { kind: "Sink", name: "raw", namespace: "shop", uid: "uid-1" };
+const config = { workerImage: "sluice:1", kafkaBrokers: ["k:9092"], clickhouseUrl: "http://ch:8123" };
+
+function spec<T>(doc: unknown): T {
+  const v = validateDocument(doc);
+  if (v.status !== "valid") throw new Error(JSON.stringify(v));
+  return (v.value as { spec: T }).spec;
+}
+const stream = compileStream({
+  kind: "EventStream",
+  metadata: { name: "views", namespace: "shop" },
+  spec: spec<EventStreamSpec>({
+    apiVersion: "sluice.dev/v1alpha1", kind: "EventStream", metadata: { name: "views" },
+    spec: { schema: { version: 1, fields: [{ name: "id", type: "string" }, { name: "at", type: "timestamp" }] }, keys: { eventId: "id", eventTime: "at" } },
+  }),
+});
+function sink(patch: Record<string, unknown> = {}) {
+  const s = spec<SinkSpec>({ apiVersion: "sluice.dev/v1alpha1", kind: "Sink", metadata: { name: "raw" }, spec: { source: { stream: "views" }, clickhouse: { table: "views" }, ...patch } });
+  return compileSink({ kind: "Sink", metadata: { name: "raw", namespace: "shop" }, spec: s }, [stream]);
+}
+const template = (w: ReturnType<typeof desiredSinkWorkload>) => (w.deployment.spec as { template: { metadata: { annotations: Record<string, string> }; spec: any } }).template;
+
+describe("a Sink's desired workload", () => {
+  it("is the same, hash included, for the same spec", () => {
+    expect(desiredSinkWorkload(owner, sink(), config)).toEqual(desiredSinkWorkload(owner, sink(), config));
+    expect(template(desiredSinkWorkload(owner, sink(), config)).metadata.annotations[SPEC_HASH_ANNOTATION]).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("gets a new spec hash when batching changes, so pods roll", () => {
+    const a = desiredSinkWorkload(owner, sink(), config).hash;
+    const b = desiredSinkWorkload(owner, sink({ batching: { maxRows: 5 } }), config).hash;
+    expect(b).not.toBe(a);
+  });
+
+  it("keeps the spec hash when only the replica count changes, so scaling does not roll pods", () => {
+    const a = desiredSinkWorkload(owner, sink(), config);
+    const b = desiredSinkWorkload(owner, sink({ scaling: { minReplicas: 3, maxReplicas: 5 } }), config);
+    expect(b.hash).toBe(a.hash);
+    expect((b.deployment.spec as { replicas: number }).replicas).toBe(3);
+    expect((desiredSinkWorkload(owner, sink({ scaling: { replicas: 7 } }), config).deployment.spec as { replicas: number }).replicas).toBe(7);
+  });
+
+  it("runs restricted: non-root, RuntimeDefault seccomp, no capabilities, read-only root", () => {
+    const pod = template(desiredSinkWorkload(owner, sink(), config)).spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.containers[0].securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(pod.containers[0].livenessProbe.httpGet.path).toBe("/healthz");
+    expect(pod.containers[0].readinessProbe.httpGet.path).toBe("/readyz");
+  });
+
+  it("labels and owns every object, and carries the compiled config", () => {
+    const w = desiredSinkWorkload(owner, sink(), config);
+    for (const o of [w.configMap, w.serviceAccount, w.deployment, w.podDisruptionBudget]) {
+      expect(o.metadata.ownerReferences).toEqual([{ apiVersion: "sluice.dev/v1alpha1", kind: "Sink", name: "raw", uid: "uid-1", controller: true, blockOwnerDeletion: true }]);
+      expect(o.metadata.labels).toMatchObject({ "app.kubernetes.io/instance": "raw", "app.kubernetes.io/managed-by": "sluice-operator", "app.kubernetes.io/part-of": "sluice" });
+    }
+    expect(JSON.parse((w.configMap.data as Record<string, string>)["sink.json"]!)).toMatchObject({ table: "views", groupId: "sluice.shop.sink.raw" });
+    expect(w.podDisruptionBudget.spec).toMatchObject({ maxUnavailable: 1 });
+  });
+});

@@ -1,6 +1,7 @@
 /** The `sluice` command line. */
 import { Command } from "commander";
 import { runCommand } from "./run-command.js";
+import { operatorCommand } from "./operator-command.js";
 import { validatePaths } from "./validate-command.js";
 
 export function program(): Command {
@@ -26,6 +27,24 @@ export function program(): Command {
     .action(async (opts) => {
       try {
         await runCommand(opts);
+      } catch (err) {
+        console.error(err instanceof Error ? err.message : String(err));
+        process.exitCode = 1;
+      }
+    });
+  cli
+    .command("operator")
+    .description("Run the Sluice operator: reconcile EventStreams and Sinks into Kafka topics, ClickHouse tables and workers")
+    .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")
+    .option("--clickhouse <url>", "ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
+    .option("--worker-image <image>", "image the sink and aggregation workers run (default: $SLUICE_WORKER_IMAGE)")
+    .option("-n, --namespace <ns...>", "namespaces to watch (default: $SLUICE_WATCH_NAMESPACES, else all)")
+    .option("--resync <duration>", "reconcile every object at least this often", "5m")
+    .option("--workers <n>", "reconciles running at once per kind", "4")
+    .option("--metrics-port <port>", "port of /metrics, /healthz and /readyz", "9090")
+    .action(async (opts) => {
+      try {
+        await operatorCommand(opts);
       } catch (err) {
         console.error(err instanceof Error ? err.message : String(err));
         process.exitCode = 1;

@@ -1,0 +1,64 @@
+/**
+ * What every reconcile shares: API clients, the Kafka admin and ClickHouse client of the
+ * default clusters (connected lazily, kept for the process), the clock and the logger.
+ */
+import * as k8s from "@kubernetes/client-node";
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { Admin } from "kafkajs";
+import { kafkaClient } from "../runtime/kafka/client.js";
+import { detectServerFeatures, type ServerFeatures } from "../runtime/clickhouse/server-version.js";
+import type { Logger } from "../runtime/log.js";
+import { Applier } from "./apply.js";
+import type { Clock } from "./clock.js";
+import type { OperatorConfig } from "./config.js";
+import { EventRecorder } from "./events.js";
+
+export class OperatorContext {
+  readonly custom: k8s.CustomObjectsApi;
+  readonly core: k8s.CoreV1Api;
+  readonly applier: Applier;
+  readonly events: EventRecorder;
+  private admin?: Promise<Admin>;
+  private clickhouseClient?: ClickHouseClient;
+  private features?: ServerFeatures;
+
+  constructor(kc: k8s.KubeConfig, readonly config: OperatorConfig, readonly clock: Clock, readonly log: Logger) {
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.applier = new Applier(kc);
+    this.events = new EventRecorder(this.core, log, () => this.now());
+  }
+
+  now(): Date {
+    return new Date(this.clock.now());
+  }
+
+  /** The admin client, connected on first use; a failed connect is retried on the next call. */
+  kafkaAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = kafkaClient(this.config.kafkaBrokers, "sluice-operator").admin();
+      this.admin = admin.connect().then(() => admin);
+      this.admin.catch(() => {
+        this.admin = undefined;
+      });
+    }
+    return this.admin;
+  }
+
+  clickhouse(): ClickHouseClient {
+    this.clickhouseClient ??= createClient({ url: this.config.clickhouseUrl, request_timeout: 30_000 });
+    return this.clickhouseClient;
+  }
+
+  /** Server features, detected once per process (a server upgrade is picked up on restart). */
+  async clickhouseFeatures(): Promise<ServerFeatures> {
+    this.features ??= await detectServerFeatures(this.clickhouse());
+    return this.features;
+  }
+
+  async close(): Promise<void> {
+    const admin = await this.admin?.catch(() => undefined);
+    await admin?.disconnect().catch(() => {});
+    await this.clickhouseClient?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * EventStream reconcile, in order: finalizer, validate, ensure schema, ensure topics,
+ * write status. Each step names its own failure in a condition; a failed step stops the
+ * ones after it, and Ready is True only when every step succeeded.
+ */
+import { GROUP, VERSION } from "../../api/common.js";
+import type { EventStreamSpec } from "../../api/eventstream.js";
+import { compileStream } from "../../runtime/pipeline/compile.js";
+import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
+import type { ReconcileResult } from "../controller.js";
+import type { OperatorContext } from "../context.js";
+import { TransientError, errorMessage, isNotFound } from "../errors.js";
+import { addFinalizer, hasFinalizer, removeFinalizer } from "../finalizer.js";
+import type { Obj } from "../informer.js";
+import type { OwnerRef } from "../owner.js";
+import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
+import { validateSpec } from "../validate.js";
+import { ensureSchema } from "./schema-step.js";
+import { deleteTopics, ensureTopics } from "./topic-step.js";
+
+export const PLURAL = "eventstreams";
+const DEPENDENCIES = ["SchemaCompatible", "TopicReady"] as const;
+
+interface StreamStatus extends StatusBase {
+  topic?: string;
+  partitions?: number;
+  schemaVersion?: number;
+}
+
+export function eventStreamReconciler(ctx: OperatorContext) {
+  return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
+    const obj = await getStream(ctx, namespace, name);
+    if (!obj) return {}; // gone: nothing left to do, and a requeue cannot bring it back
+    if (obj.metadata?.deletionTimestamp) return finalize(ctx, obj);
+    await addFinalizer(ctx.custom, PLURAL, obj.metadata!);
+
+    const owner: OwnerRef = { kind: "EventStream", name, namespace, uid: obj.metadata!.uid! };
+    const draft = new StatusDraft<StreamStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
+    const result = await reconcileSteps(ctx, obj, owner, draft);
+    draft.finish(DEPENDENCIES);
+    await writeStatus(ctx.custom, PLURAL, namespace, name, draft);
+    return result;
+  };
+}
+
+async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, draft: StatusDraft<StreamStatus>): Promise<ReconcileResult> {
+  const valid = validateSpec<EventStreamSpec>(obj);
+  if (!valid.ok) {
+    draft.condition({ type: "SchemaCompatible", status: "False", reason: "InvalidSpec", message: valid.message });
+    return {}; // the user must change the spec; the watch brings us back when they do
+  }
+  const stream = compileStream({ kind: "EventStream", metadata: { name: owner.name, namespace: owner.namespace }, spec: valid.spec });
+
+  const schema = await ensureSchema(ctx, owner, valid.spec, stream);
+  draft.condition(schema.condition);
+  if (schema.runningVersion !== undefined) draft.next.schemaVersion = schema.runningVersion;
+  if (schema.decision.action === "refuse") {
+    if (draft.transitioned("SchemaCompatible")) await ctx.events.record(owner, "Warning", schema.decision.reason, schema.condition.message);
+    return {};
+  }
+  if (schema.decision.action === "accept") await ctx.events.record(owner, "Normal", "SchemaAccepted", `schema v${stream.schema.version} stored and running`);
+
+  const topics = await ensureTopics(ctx, stream);
+  draft.condition(topics.condition);
+  draft.next.topic = stream.topic;
+  if (topics.partitions !== undefined) draft.next.partitions = topics.partitions;
+  await recordTopicEvents(ctx, owner, draft, topics);
+  return { retry: topics.retry };
+}
+
+async function recordTopicEvents(ctx: OperatorContext, owner: OwnerRef, draft: StatusDraft<StreamStatus>, topics: Awaited<ReturnType<typeof ensureTopics>>) {
+  if (topics.condition.status === "False") {
+    if (draft.transitioned("TopicReady")) await ctx.events.record(owner, "Warning", topics.condition.reason, topics.condition.message);
+    return;
+  }
+  for (const { topic, plan } of topics.plans) {
+    if (plan.action === "create") await ctx.events.record(owner, "Normal", "TopicCreated", `created topic ${topic}`);
+    if (plan.action === "update") await ctx.events.record(owner, "Normal", "TopicUpdated", `updated topic ${topic}${plan.addPartitions ? ` to ${plan.addPartitions} partitions` : ""}`);
+  }
+}
+
+/** Deletion: Delete removes the topic and DLQ, Retain keeps them; then the finalizer goes. */
+async function finalize(ctx: OperatorContext, obj: Obj): Promise<ReconcileResult> {
+  if (!hasFinalizer(obj.metadata!)) return {};
+  const valid = validateSpec<EventStreamSpec>(obj);
+  if (valid.ok && valid.spec.deletionPolicy === "Delete") {
+    const stream: CompiledStream = compileStream({ kind: "EventStream", metadata: { name: obj.metadata!.name!, namespace: obj.metadata!.namespace! }, spec: valid.spec });
+    try {
+      const deleted = await deleteTopics(ctx, stream);
+      ctx.log.info("deleted topics of a deleted stream", { namespace: stream.namespace, name: stream.name, topics: deleted });
+    } catch (err) {
+      // Keep the finalizer: removing it now would leak the topics forever.
+      throw new TransientError(`deleting topics: ${errorMessage(err)}`, "KafkaUnavailable", { cause: err });
+    }
+  }
+  await removeFinalizer(ctx.custom, PLURAL, obj.metadata!);
+  return {};
+}
+
+export async function getStream(ctx: OperatorContext, namespace: string, name: string): Promise<Obj | undefined> {
+  try {
+    return (await ctx.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Obj;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Ensure the stream's topic and dead-letter topic as declared, with the shared
+ * desiredTopics/ensureTopic (no replication clamping: production gets what it declares).
+ * A shrink is a spec problem (condition, no retry); anything else from Kafka is transient.
+ */
+import { desiredTopics } from "../../runtime/pipeline/provision-topics.js";
+import { ensureTopic, TopicSpecError } from "../../runtime/kafka/ensure-topic.js";
+import type { TopicPlan } from "../../runtime/kafka/topic-plan.js";
+import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
+import type { OperatorContext } from "../context.js";
+import type { ConditionInput } from "../conditions.js";
+import { errorMessage } from "../errors.js";
+
+export interface TopicOutcome {
+  condition: ConditionInput;
+  /** Partitions the main topic has after this step, when known. */
+  partitions?: number;
+  plans: { topic: string; plan: TopicPlan }[];
+  retry: boolean;
+}
+
+export async function ensureTopics(ctx: OperatorContext, stream: CompiledStream): Promise<TopicOutcome> {
+  const plans: { topic: string; plan: TopicPlan }[] = [];
+  try {
+    const admin = await ctx.kafkaAdmin();
+    for (const topic of desiredTopics(stream)) plans.push({ topic: topic.name, plan: await ensureTopic(admin, topic) });
+  } catch (err) {
+    if (err instanceof TopicSpecError) {
+      const have = /has (\d+) partitions/.exec(err.message)?.[1];
+      return { plans, retry: false, partitions: have ? Number(have) : undefined, condition: { type: "TopicReady", status: "False", reason: err.reason, message: err.message } };
+    }
+    return { plans, retry: true, condition: { type: "TopicReady", status: "False", reason: "KafkaUnavailable", message: `Kafka: ${errorMessage(err)}` } };
+  }
+  return {
+    plans,
+    retry: false,
+    partitions: stream.partitions,
+    condition: { type: "TopicReady", status: "True", reason: "TopicInSync", message: `topic ${stream.topic} (${stream.partitions} partitions) and dead-letter topic ${stream.deadLetterTopic} match the spec` },
+  };
+}
+
+/** Deletes the topic and DLQ that exist; absent ones are already where we want them. */
+export async function deleteTopics(ctx: OperatorContext, stream: CompiledStream): Promise<string[]> {
+  const admin = await ctx.kafkaAdmin();
+  const existing = new Set(await admin.listTopics());
+  const doomed = [stream.topic, stream.deadLetterTopic].filter((t) => existing.has(t));
+  if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
+  return doomed;
+}

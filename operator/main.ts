@@ -1,0 +1,72 @@
+/**
+ * Starts the operator: one informer per kind, one controller per kind with its own
+ * queue and worker pool, and the cross-kind trigger that re-queues a Sink when its
+ * stream's spec, running schema or readiness changes.
+ */
+import type * as k8s from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import { API_VERSION } from "../api/common.js";
+import type { Logger } from "../runtime/log.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { OperatorConfig } from "./config.js";
+import { OperatorContext } from "./context.js";
+import { Controller } from "./controller.js";
+import { eventStreamReconciler, PLURAL as STREAMS } from "./eventstream/reconcile.js";
+import { KindInformer, keyOf } from "./informer.js";
+import { operatorMetrics } from "./metrics.js";
+import { sinkReconciler, PLURAL as SINKS } from "./sink/reconcile.js";
+import { streamFingerprint } from "./triggers.js";
+
+export interface RunningOperator {
+  context: OperatorContext;
+  controllers: Record<"EventStream" | "Sink", Controller>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  kc: k8s.KubeConfig;
+  config: OperatorConfig;
+  log: Logger;
+  clock?: Clock;
+  registry?: Registry;
+}
+
+export async function startOperator(o: StartOptions): Promise<RunningOperator> {
+  const clock = o.clock ?? systemClock;
+  const ctx = new OperatorContext(o.kc, o.config, clock, o.log);
+  const metrics = o.registry ? operatorMetrics(o.registry) : undefined;
+  const prefix = `/apis/${API_VERSION}`;
+  const streams = new KindInformer(o.kc, { prefix, plural: STREAMS }, o.config.namespaces, clock, o.log);
+  const sinks = new KindInformer(o.kc, { prefix, plural: SINKS }, o.config.namespaces, clock, o.log);
+  const common = { workers: o.config.workers, resyncPeriodMs: o.config.resyncPeriodMs, backoff: o.config.backoff, clock, log: o.log, metrics };
+  const streamController = new Controller({ ...common, kind: "EventStream", primary: streams, reconcile: eventStreamReconciler(ctx) });
+  const sinkController = new Controller({ ...common, kind: "Sink", primary: sinks, reconcile: sinkReconciler(ctx) });
+
+  const fingerprints = new Map<string, string>();
+  sinkController.watchRelated(streams, (event, stream) => {
+    const key = keyOf(stream);
+    const fp = event === "delete" ? "deleted" : streamFingerprint(stream);
+    if (fingerprints.get(key) === fp) return [];
+    fingerprints.set(key, fp);
+    return sinks
+      .list(stream.metadata?.namespace)
+      .filter((s) => s.spec?.source?.stream === stream.metadata?.name)
+      .map(keyOf);
+  });
+
+  // Caches first, then workers: a reconcile must not run against a half-listed world.
+  await Promise.all([streams.start(), sinks.start()]);
+  streamController.start();
+  sinkController.start();
+  o.log.info("operator started", { namespaces: o.config.namespaces.length > 0 ? o.config.namespaces : "all", workers: o.config.workers });
+
+  return {
+    context: ctx,
+    controllers: { EventStream: streamController, Sink: sinkController },
+    async stop() {
+      await Promise.all([streams.stop(), sinks.stop()]);
+      await Promise.all([streamController.stop(), sinkController.stop()]);
+      await ctx.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Sink reconcile, in order: validate, resolve the source stream, ensure the table, apply
+ * the workload, write status. The Sink has no finalizer: its tables are always retained
+ * and its workload objects are owner-referenced, so garbage collection removes them.
+ */
+import { GROUP, VERSION } from "../../api/common.js";
+import type { SinkSpec } from "../../api/sink.js";
+import type { ReconcileResult } from "../controller.js";
+import type { OperatorContext } from "../context.js";
+import { isNotFound } from "../errors.js";
+import type { Obj } from "../informer.js";
+import { selectorString, type OwnerRef } from "../owner.js";
+import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
+import { validateSpec } from "../validate.js";
+import { resolveSource } from "./source-step.js";
+import { ensureTable } from "./table-step.js";
+import { applyWorkload } from "./workload-step.js";
+
+export const PLURAL = "sinks";
+const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
+
+interface SinkStatus extends StatusBase {
+  replicas?: number;
+  selector?: string;
+}
+
+export function sinkReconciler(ctx: OperatorContext) {
+  return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
+    const obj = await getSink(ctx, namespace, name);
+    if (!obj || obj.metadata?.deletionTimestamp) return {};
+    const owner: OwnerRef = { kind: "Sink", name, namespace, uid: obj.metadata!.uid! };
+    const draft = new StatusDraft<SinkStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
+    const result = await reconcileSteps(ctx, obj, owner, draft);
+    draft.finish(DEPENDENCIES);
+    await writeStatus(ctx.custom, PLURAL, namespace, name, draft);
+    return result;
+  };
+}
+
+async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, draft: StatusDraft<SinkStatus>): Promise<ReconcileResult> {
+  const valid = validateSpec<SinkSpec>(obj);
+  if (!valid.ok) {
+    draft.condition({ type: "SourceReady", status: "False", reason: "InvalidSpec", message: valid.message });
+    return {};
+  }
+  const source = await resolveSource(ctx, owner.namespace, owner.name, valid.spec);
+  draft.condition(source.condition);
+  if (!source.ok) return { retry: source.retry };
+
+  const table = await ensureTable(ctx, source.sink);
+  draft.condition(table.condition);
+  if (table.addedColumns.length > 0) await ctx.events.record(owner, "Normal", "ColumnsAdded", `added columns ${table.addedColumns.join(", ")} to ${source.sink.database}.${source.sink.table}`);
+  if (table.condition.status !== "True") {
+    if (draft.transitioned("TableReady")) await ctx.events.record(owner, "Warning", table.condition.reason, table.condition.message);
+    return { retry: table.retry };
+  }
+
+  const workload = await applyWorkload(ctx, owner, source.sink);
+  draft.condition(workload.condition);
+  draft.next.selector = selectorString(workload.selector);
+  if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
+  return { retry: workload.retry };
+}
+
+async function getSink(ctx: OperatorContext, namespace: string, name: string): Promise<Obj | undefined> {
+  try {
+    return (await ctx.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Obj;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

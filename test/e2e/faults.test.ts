@@ -33,6 +33,10 @@ function privatePipeline(): { pipeline: CompiledPipeline; table: string } {
   const sink = pipeline.sinks[0]!;
   sink.database = randomName("fault").replace("-", "_");
   sink.batching = { maxRows: 2_000, maxBytes: 8 << 20, maxDelayMs: 200 };
+  for (const a of pipeline.aggregations) {
+    a.output.database = sink.database;
+    if (a.late.policy === "Table") a.late.database = sink.database;
+  }
   return { pipeline, table: `${sink.database}.${sink.table}` };
 }
 

@@ -13,6 +13,28 @@ import { oracle } from "../support/oracle.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import type { Admin } from "kafkajs";
 
+/** Reads exactly `total` records of a topic and counts them by one header's value. */
+async function countByHeader(kafka: Kafka, topic: string, total: number, header: string): Promise<Record<string, number>> {
+  const consumer = kafka.consumer({ groupId: randomName("dlq-reader") });
+  const counts: Record<string, number> = {};
+  let seen = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const key = message.headers?.[header]?.toString() ?? "(none)";
+      counts[key] = (counts[key] ?? 0) + 1;
+      seen++;
+    },
+  });
+  try {
+    await waitFor(`${total} records of ${topic}`, async () => (seen >= total ? true : undefined), { timeoutMs: 30_000 });
+  } finally {
+    await consumer.disconnect();
+  }
+  return counts;
+}
+
 async function sinkLag(admin: Admin, groupId: string, topic: string): Promise<number> {
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const ends = await admin.fetchTopicOffsets(topic);
@@ -46,6 +68,10 @@ describe("the clickstream pipeline, end to end", () => {
     sink.database = randomName("e2e").replace("-", "_");
     sink.batching.maxDelayMs = 200;
     table = `${sink.database}.${sink.table}`;
+    for (const a of pipeline.aggregations) {
+      a.output.database = sink.database;
+      if (a.late.policy === "Table") a.late.database = sink.database;
+    }
     running = await runPipeline({ pipeline, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: env.clickhouseUrl, port: 0, log: silentLogger });
   }, 120_000);
   afterAll(async () => {
@@ -118,10 +144,17 @@ describe("the clickstream pipeline, end to end", () => {
     await admin.connect();
     try {
       await waitFor("sink lag 0", async () => ((await sinkLag(admin, pipeline.sinks[0]!.groupId, stream.topic)) === 0 ? true : undefined), { timeoutMs: 60_000 });
-      const dlq = await admin.fetchTopicOffsets(stream.deadLetterTopic);
-      const deadLetters = dlq.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-      console.log(`poison: ${poison} poison records among 5000; ${deadLetters} dead letters; ${valid.size} valid delivered`);
-      expect(deadLetters).toBe(poison);
+      const consumers = 1 + pipeline.aggregations.filter((a) => a.stream.name === stream.name).length;
+      const dlqSize = async () => (await admin.fetchTopicOffsets(stream.deadLetterTopic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+      await waitFor("every consumer's dead letters", async () => ((await dlqSize()) >= poison * consumers ? true : undefined), { timeoutMs: 60_000 });
+      const deadLetters = await dlqSize();
+      // Every consumer of the stream (the sink and the aggregation) dead-letters what it
+      // cannot read, tagged with its name: each must have done so exactly once per poison.
+      const byConsumer = await countByHeader(kafka, stream.deadLetterTopic, deadLetters, "sluice-sink");
+      console.log(`poison: ${poison} poison records among 5000; dead letters by consumer ${JSON.stringify(byConsumer)}; ${valid.size} valid delivered`);
+      expect(byConsumer[`${pipeline.sinks[0]!.namespace}/${pipeline.sinks[0]!.name}`]).toBe(poison);
+      expect(Object.values(byConsumer).every((n) => n === poison)).toBe(true);
+      expect(deadLetters).toBe(poison * consumers);
     } finally {
       await admin.disconnect();
     }

@@ -1,0 +1,222 @@
+/**
+ * The operator in-process against the real testbed: kube-apiserver (no controller-manager,
+ * so Deployments get no pods and we assert on objects), Kafka (one broker) and ClickHouse.
+ * Everything lives in a random namespace; topic names default to <namespace>.<stream>.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as k8s from "@kubernetes/client-node";
+import yaml from "js-yaml";
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { Admin } from "kafkajs";
+import { KINDS } from "../../api/kinds.js";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { silentLogger } from "../../runtime/log.js";
+import { existingColumns } from "../../runtime/clickhouse/ensure-sink-table.js";
+import { compileConfig } from "../../operator/config.js";
+import { startOperator, type RunningOperator } from "../../operator/main.js";
+import { SPEC_HASH_ANNOTATION } from "../../operator/sink/desired.js";
+import { repoRoot } from "../testbed/paths.js";
+import { waitFor } from "../testbed/poll.js";
+import { kubeConfig, kubectl } from "../support/kube.js";
+import { randomName, testbedEnv } from "../support/testbed-env.js";
+
+const env = testbedEnv();
+const GROUP = "sluice.dev";
+const VERSION = "v1alpha1";
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
+type Live = Doc & { metadata: { generation: number; uid: string }; status?: any };
+const example = (file: string) => yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", file), "utf8")) as Doc;
+const condition = (o: Live | undefined, type: string) => (o?.status?.conditions as { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] | undefined)?.find((c) => c.type === type);
+
+describe("the operator on the real testbed", () => {
+  const kc = kubeConfig();
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const policy = kc.makeApiClient(k8s.PolicyV1Api);
+  const namespace = randomName("op");
+  const database = namespace.replace(/-/g, "_");
+  const topic = `${namespace}.page-views`;
+  let operator: RunningOperator;
+  let admin: Admin;
+  let clickhouse: ClickHouseClient;
+
+  const get = (plural: string, name: string) =>
+    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined);
+  const patchSpec = (plural: string, name: string, spec: unknown) =>
+    custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural, name, body: { spec } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    ) as Promise<Live>;
+  const apply = (doc: Doc) => kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(doc));
+  /** Waits until the operator has reconciled the object's current generation and `check` holds. */
+  const settled = (plural: string, name: string, check: (o: Live) => boolean = () => true) =>
+    waitFor(`${plural}/${name} to settle`, async () => {
+      const o = await get(plural, name);
+      const ready = condition(o, "Ready");
+      return o && ready && ready.status !== "Unknown" && check(o) ? o : undefined;
+    }, { timeoutMs: 45_000 });
+  const partitions = async (name: string) => (await admin.fetchTopicMetadata({ topics: [name] })).topics[0]!.partitions.length;
+
+  function stream(): Doc {
+    const s = example("stream.yaml");
+    // One broker on the testbed: declare what it can hold (the operator never clamps).
+    s.spec.topic = { ...s.spec.topic, partitions: 3, replicationFactor: 1, minInSyncReplicas: 1 };
+    delete s.spec.deadLetter; // the example's fixed DLQ name would collide across runs
+    return s;
+  }
+  function sink(): Doc {
+    const s = example("sink.yaml");
+    s.spec.clickhouse.database = database;
+    return s;
+  }
+
+  beforeAll(async () => {
+    kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds")]);
+    kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await waitFor("the sluice kinds to be served", async () => {
+      for (const k of KINDS) await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: k.plural });
+      return true;
+    });
+    admin = kafkaClient(env.kafkaBrokers, "operator-test").admin();
+    await admin.connect();
+    clickhouse = createClient({ url: env.clickhouseUrl });
+    const config = compileConfig({ kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], resync: "30s", workers: 2, backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test" });
+    operator = await startOperator({ kc, config, log: silentLogger });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
+    await admin?.disconnect();
+    await clickhouse?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
+    await clickhouse?.close();
+    // Finalizers first: with the operator stopped nobody else would remove them.
+    for (const plural of ["eventstreams", "sinks"]) {
+      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
+      for (const o of list.items) {
+        await custom
+          .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
+          .catch(() => {});
+      }
+    }
+    await core.deleteNamespace({ name: namespace }).catch(() => {});
+  });
+
+  it("turns the clickstream example into a topic, a DLQ, a table and a worker, and reports Ready", async () => {
+    apply(stream());
+    apply(sink());
+    const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === o.metadata.generation);
+    expect(condition(s, "Ready")).toMatchObject({ status: "True" });
+    expect(s.status).toMatchObject({ topic, partitions: 3, schemaVersion: 1 });
+    expect(await partitions(topic)).toBe(3);
+    expect(await partitions(`${topic}.dlq`)).toBe(3);
+    const configs = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ["retention.ms", "min.insync.replicas", "compression.type"] }], includeSynonyms: false });
+    expect(Object.fromEntries(configs.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]))).toEqual({ "retention.ms": String(7 * 86_400_000), "min.insync.replicas": "1", "compression.type": "lz4" });
+    const schemaCm = await core.readNamespacedConfigMap({ namespace, name: "page-views-schema-v1" });
+    expect(schemaCm.immutable).toBe(true);
+    expect(schemaCm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "EventStream", uid: s.metadata.uid });
+
+    const k = await settled("sinks", "page-views-raw", (o) => o.status?.observedGeneration === o.metadata.generation);
+    expect(condition(k, "Ready")).toMatchObject({ status: "True" });
+    expect(k.status.selector).toBe("app.kubernetes.io/name=sluice-sink,app.kubernetes.io/instance=page-views-raw");
+    expect([...(await existingColumns(clickhouse, { database, table: "page_views" }))]).toEqual(expect.arrayContaining(["event_id", "user_id", "url", "duration_ms"]));
+    const owned = { kind: "Sink", name: "page-views-raw", uid: k.metadata.uid, controller: true };
+    const deployment = await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" });
+    expect(deployment.metadata?.ownerReferences?.[0]).toMatchObject(owned);
+    expect(deployment.spec?.replicas).toBe(1);
+    expect(deployment.spec?.template.metadata?.annotations?.[SPEC_HASH_ANNOTATION]).toMatch(/^[0-9a-f]{16}$/);
+    expect(deployment.metadata?.managedFields?.map((m) => m.manager)).toContain("sluice-operator");
+    expect((await core.readNamespacedConfigMap({ namespace, name: "page-views-raw-sink-config" })).metadata?.ownerReferences?.[0]).toMatchObject(owned);
+    expect((await core.readNamespacedServiceAccount({ namespace, name: "page-views-raw-sink" })).metadata?.ownerReferences?.[0]).toMatchObject(owned);
+    const pdb = await policy.readNamespacedPodDisruptionBudget({ namespace, name: "page-views-raw-sink" });
+    expect(pdb.spec?.maxUnavailable).toBe(1);
+    expect(pdb.metadata?.ownerReferences?.[0]).toMatchObject(owned);
+  });
+
+  it("does not roll the worker when nothing changed, and rolls it when batching changes", async () => {
+    const hash = async () => (await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).spec?.template.metadata?.annotations?.[SPEC_HASH_ANNOTATION];
+    const before = await hash();
+    const patched = await patchSpec("sinks", "page-views-raw", { batching: { maxRows: 1234 } });
+    await settled("sinks", "page-views-raw", (o) => o.status?.observedGeneration === patched.metadata.generation);
+    const after = await hash();
+    expect(after).not.toBe(before);
+    await patchSpec("sinks", "page-views-raw", { scaling: { replicas: 2 } });
+    await waitFor("replicas 2", async () => ((await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).spec?.replicas === 2 ? true : undefined));
+    expect(await hash()).toBe(after);
+  });
+
+  it("grows the topic when partitions go from 3 to 6", async () => {
+    const patched = await patchSpec("eventstreams", "page-views", { topic: { partitions: 6 } });
+    const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === patched.metadata.generation);
+    expect(s.status.partitions).toBe(6);
+    expect(await partitions(topic)).toBe(6);
+  });
+
+  it("accepts a compatible schema change: a new optional field becomes schema v2 and a new column", async () => {
+    const fields = [...stream().spec.schema.fields, { name: "country", type: "string" }];
+    const patched = await patchSpec("eventstreams", "page-views", { schema: { version: 2, fields } });
+    const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === patched.metadata.generation);
+    expect(s.status.schemaVersion).toBe(2);
+    expect(condition(s, "SchemaCompatible")).toMatchObject({ status: "True" });
+    expect((await core.readNamespacedConfigMap({ namespace, name: "page-views-schema-v2" })).data?.["schema.json"]).toContain("country");
+    await waitFor("column country", async () => ((await existingColumns(clickhouse, { database, table: "page_views" })).has("country") ? true : undefined), { timeoutMs: 30_000 });
+  });
+
+  it("refuses an incompatible change, naming the field, and keeps running v2 with no new column", async () => {
+    const fields = [...stream().spec.schema.fields, { name: "country", type: "string" }, { name: "browser", type: "string" }]
+      .map((f) => (f.name === "duration_ms" ? { ...f, type: "int64" } : f));
+    const patched = await patchSpec("eventstreams", "page-views", { schema: { version: 3, fields } });
+    const s = await settled("eventstreams", "page-views", (o) => condition(o, "SchemaCompatible")?.observedGeneration === patched.metadata.generation);
+    expect(condition(s, "SchemaCompatible")).toMatchObject({ status: "False", reason: "Incompatible" });
+    expect(condition(s, "SchemaCompatible")!.message).toContain('field "duration_ms" changed type from int32 to int64');
+    expect(condition(s, "Ready")).toMatchObject({ status: "False" });
+    expect(s.status.schemaVersion).toBe(2);
+    expect(s.status.observedGeneration).not.toBe(patched.metadata.generation);
+    await expect(core.readNamespacedConfigMap({ namespace, name: "page-views-schema-v3" })).rejects.toMatchObject({ code: 404 });
+    // The sink keeps running v2: give it a resync's worth of chances to add the column anyway.
+    const k = await settled("sinks", "page-views-raw");
+    expect(condition(k, "SourceReady")!.message).toContain("schema v2");
+    expect((await existingColumns(clickhouse, { database, table: "page_views" })).has("browser")).toBe(false);
+  });
+
+  it("refuses to shrink a topic that is larger than the spec, with a condition and one Event, leaving the topic alone", async () => {
+    const name = "shrinker";
+    await admin.createTopics({ topics: [{ topic: `${namespace}.${name}`, numPartitions: 8, replicationFactor: 1 }], waitForLeaders: true });
+    const doc = stream();
+    doc.metadata.name = name;
+    doc.spec.topic.partitions = 4;
+    doc.spec.deletionPolicy = "Delete";
+    apply(doc);
+    const s = await settled("eventstreams", name, (o) => condition(o, "TopicReady")?.status === "False");
+    expect(condition(s, "TopicReady")).toMatchObject({ reason: "PartitionShrinkRefused" });
+    expect(condition(s, "Ready")).toMatchObject({ status: "False", reason: "PartitionShrinkRefused" });
+    expect(s.status.partitions).toBe(8);
+    expect(await partitions(`${namespace}.${name}`)).toBe(8);
+    const events = await waitFor("a shrink event", async () => {
+      const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+      const shrink = list.items.filter((e) => e.reason === "PartitionShrinkRefused");
+      return shrink.length > 0 ? shrink : undefined;
+    });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.type).toBe("Warning");
+  });
+
+  it("on deletion keeps the topic under Retain and removes topic and DLQ under Delete", async () => {
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", name: "page-views" });
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", name: "shrinker" });
+    await waitFor("both streams gone (finalizers removed)", async () => ((await get("eventstreams", "page-views")) || (await get("eventstreams", "shrinker")) ? undefined : true));
+    const topics = await admin.listTopics();
+    expect(topics).toContain(topic);
+    expect(topics).toContain(`${topic}.dlq`);
+    await waitFor("shrinker topics deleted", async () => {
+      const now = await admin.listTopics();
+      return !now.includes(`${namespace}.shrinker`) && !now.includes(`${namespace}.shrinker.dlq`) ? true : undefined;
+    });
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { Clock } from "./clock.js";
 import type { Logger } from "../runtime/log.js";
-import { keyOf, splitKey, type KindInformer, type Obj } from "./informer.js";
+import { keyOf, splitKey, type Handler, type Obj } from "./informer.js";
 import type { OperatorMetrics } from "./metrics.js";
 import { WorkQueue, type BackoffPolicy } from "./queue.js";
 import { needsReconcile, seenOf, type Seen } from "./triggers.js";
@@ -18,11 +18,17 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** What a controller needs of an informer: its events and its cache (KindInformer, or a fake). */
+export interface WatchSource {
+  on(handler: Handler): void;
+  list(namespace?: string): Obj[];
+}
+
 export type Reconcile = (key: { namespace: string; name: string }) => Promise<ReconcileResult>;
 
 export interface ControllerOptions {
   kind: string;
-  primary: KindInformer;
+  primary: WatchSource;
   reconcile: Reconcile;
   workers: number;
   resyncPeriodMs: number;
@@ -44,7 +50,7 @@ export class Controller {
   }
 
   /** Re-queues keys of this kind when a related object changes (e.g. a Sink's stream). */
-  watchRelated(informer: KindInformer, map: (event: "add" | "update" | "delete", obj: Obj) => string[]): void {
+  watchRelated(informer: WatchSource, map: (event: "add" | "update" | "delete", obj: Obj) => string[]): void {
     informer.on((event, obj) => {
       for (const key of map(event, obj)) this.queue.add(key);
     });

@@ -20,6 +20,7 @@ import { SPEC_HASH_ANNOTATION } from "../../operator/sink/desired.js";
 import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
+import { Registry } from "prom-client";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const env = testbedEnv();
@@ -27,7 +28,7 @@ const GROUP = "sluice.dev";
 const VERSION = "v1alpha1";
 
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
-type Live = Doc & { metadata: { generation: number; uid: string }; status?: any };
+type Live = Doc & { metadata: { generation: number; uid: string; resourceVersion: string }; status?: any };
 const example = (file: string) => yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", file), "utf8")) as Doc;
 const condition = (o: Live | undefined, type: string) => (o?.status?.conditions as { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] | undefined)?.find((c) => c.type === type);
 
@@ -43,6 +44,9 @@ describe("the operator on the real testbed", () => {
   let operator: RunningOperator;
   let admin: Admin;
   let clickhouse: ClickHouseClient;
+  const registry = new Registry();
+  const reconciles = async (kind: string) =>
+    (await registry.getSingleMetric("sluice_operator_reconcile_total")!.get()).values.filter((v) => v.labels.kind === kind).reduce((n, v) => n + v.value, 0);
 
   const get = (plural: string, name: string) =>
     custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined);
@@ -86,7 +90,7 @@ describe("the operator on the real testbed", () => {
     await admin.connect();
     clickhouse = createClient({ url: env.clickhouseUrl });
     const config = compileConfig({ kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], resync: "30s", workers: 2, backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test" });
-    operator = await startOperator({ kc, config, log: silentLogger });
+    operator = await startOperator({ kc, config, log: silentLogger, registry });
   });
 
   afterAll(async () => {
@@ -139,7 +143,18 @@ describe("the operator on the real testbed", () => {
     expect(pdb.metadata?.ownerReferences?.[0]).toMatchObject(owned);
   });
 
-  it("does not roll the worker when nothing changed, and rolls it when batching changes", async () => {
+  it("changes nothing, status included, when it reconciles an unchanged Sink", async () => {
+    const deploymentVersion = async () => (await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).metadata?.resourceVersion;
+    const sinkVersion = async () => (await get("sinks", "page-views-raw"))!.metadata.resourceVersion;
+    const [d, k] = [await deploymentVersion(), await sinkVersion()];
+    const before = await reconciles("Sink");
+    operator.controllers.Sink.queue.add(`${namespace}/page-views-raw`);
+    await waitFor("another Sink reconcile", async () => ((await reconciles("Sink")) > before ? true : undefined));
+    expect(await deploymentVersion()).toBe(d);
+    expect(await sinkVersion()).toBe(k);
+  });
+
+  it("rolls the worker when batching changes, and not when only replicas change", async () => {
     const hash = async () => (await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).spec?.template.metadata?.annotations?.[SPEC_HASH_ANNOTATION];
     const before = await hash();
     const patched = await patchSpec("sinks", "page-views-raw", { batching: { maxRows: 1234 } });

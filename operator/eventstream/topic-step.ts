@@ -19,7 +19,7 @@ export interface TopicOutcome {
   retry: boolean;
 }
 
-export async function ensureTopics(ctx: OperatorContext, stream: CompiledStream): Promise<TopicOutcome> {
+export async function ensureTopics(ctx: Pick<OperatorContext, "kafkaAdmin">, stream: CompiledStream): Promise<TopicOutcome> {
   const plans: { topic: string; plan: TopicPlan }[] = [];
   try {
     const admin = await ctx.kafkaAdmin();
@@ -40,7 +40,7 @@ export async function ensureTopics(ctx: OperatorContext, stream: CompiledStream)
 }
 
 /** Deletes the topic and DLQ that exist; absent ones are already where we want them. */
-export async function deleteTopics(ctx: OperatorContext, stream: CompiledStream): Promise<string[]> {
+export async function deleteTopics(ctx: Pick<OperatorContext, "kafkaAdmin">, stream: CompiledStream): Promise<string[]> {
   const admin = await ctx.kafkaAdmin();
   const existing = new Set(await admin.listTopics());
   const doomed = [stream.topic, stream.deadLetterTopic].filter((t) => existing.has(t));

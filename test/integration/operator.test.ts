@@ -235,3 +235,58 @@ describe("the operator on the real testbed", () => {
     });
   });
 });
+
+describe("the operator when Kafka and ClickHouse are unreachable", () => {
+  const kc = kubeConfig();
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const namespace = randomName("op-down");
+  let operator: RunningOperator;
+  const get = (plural: string, name: string) =>
+    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined);
+
+  beforeAll(async () => {
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    // Port 1 refuses connections at once: nothing listens there.
+    const config = compileConfig({ kafka: "127.0.0.1:1", clickhouse: "http://127.0.0.1:1", namespace: [namespace], workers: 2, backoffBase: "200ms", backoffMax: "2s" });
+    operator = await startOperator({ kc, config, log: silentLogger });
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    for (const plural of ["eventstreams", "sinks"]) {
+      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
+      for (const o of list.items) {
+        await custom
+          .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
+          .catch(() => {});
+      }
+    }
+    await core.deleteNamespace({ name: namespace }).catch(() => {});
+  });
+
+  it("says KafkaUnavailable and TableReady=False ClickHouseUnavailable, never Ready, and keeps the generation unobserved", async () => {
+    const s = example("stream.yaml");
+    s.spec.topic = { ...s.spec.topic, replicationFactor: 1, minInSyncReplicas: 1 };
+    delete s.spec.deadLetter;
+    const k = example("sink.yaml");
+    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(s));
+    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(k));
+    // kafkajs retries its connection for some twenty seconds before giving up.
+    const stream = await waitFor("TopicReady=False", async () => {
+      const o = await get("eventstreams", "page-views");
+      return condition(o, "TopicReady")?.status === "False" ? o : undefined;
+    }, { timeoutMs: 55_000 });
+    expect(condition(stream, "TopicReady")).toMatchObject({ reason: "KafkaUnavailable" });
+    expect(condition(stream, "Ready")).toMatchObject({ status: "False", reason: "KafkaUnavailable" });
+    expect(stream!.status.observedGeneration).toBeUndefined();
+    // The schema step came first and succeeded, so the sink can resolve its source.
+    const sink = await waitFor("TableReady=False", async () => {
+      const o = await get("sinks", "page-views-raw");
+      return condition(o, "TableReady")?.status === "False" ? o : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(condition(sink, "TableReady")).toMatchObject({ reason: "ClickHouseUnavailable" });
+    expect(condition(sink, "Ready")).toMatchObject({ status: "False" });
+    expect(condition(sink, "WorkloadReady")).toBeUndefined();
+    expect(operator.controllers.Sink.queue.failureCount(`${namespace}/page-views-raw`)).toBeGreaterThan(0);
+  }, 120_000);
+});

@@ -42,6 +42,8 @@ export function program(): Command {
     .option("--resync <duration>", "reconcile every object at least this often", "5m")
     .option("--workers <n>", "reconciles running at once per kind", "4")
     .option("--metrics-port <port>", "port of /metrics, /healthz and /readyz", "9090")
+    .option("--no-leader-elect", "run without leader election (one local process only)")
+    .option("--leader-election-namespace <ns>", "namespace of the Lease (default: $POD_NAMESPACE, else default)")
     .action(async (opts) => {
       try {
         await operatorCommand(opts);

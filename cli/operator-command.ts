@@ -16,7 +16,9 @@ export async function operatorCommand(opts: OperatorCommandOptions): Promise<voi
   kc.loadFromDefault();
   const log = jsonLogger("sluice-operator");
   const registry = createRegistry();
-  const operator = await startOperator({ kc, config, log, registry });
+  let lost = () => {};
+  const leadershipLost = new Promise<void>((resolve) => (lost = resolve));
+  const operator = await startOperator({ kc, config, log, registry, onLostLeadership: () => lost() });
   const server = createServer((req, res) => {
     if (req.url === "/metrics") {
       void registry.metrics().then((body) => res.writeHead(200, { "content-type": registry.contentType }).end(body));
@@ -27,11 +29,12 @@ export async function operatorCommand(opts: OperatorCommandOptions): Promise<voi
     }
   });
   server.listen(Number(opts.metricsPort));
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  const signalled = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
   });
+  // Losing the Lease ends the process with an error: the Deployment restarts it as a standby.
+  await Promise.race([signalled, leadershipLost.then(() => (process.exitCode = 1))]);
   server.close();
   await operator.stop();
 }

@@ -3,7 +3,7 @@ import { ConfigError, DEFAULT_WORKER_IMAGE, compileConfig } from "./config.js";
 
 describe("operator config", () => {
   it("compiles flags with defaults into explicit units", () => {
-    expect(compileConfig({ kafka: "a:9092, b:9092", clickhouse: "http://ch:8123" }, {})).toEqual({
+    expect(compileConfig({ kafka: "a:9092, b:9092", clickhouse: "http://ch:8123" }, { HOSTNAME: "pod-1", POD_NAMESPACE: "sluice-system" })).toEqual({
       kafkaBrokers: ["a:9092", "b:9092"],
       clickhouseUrl: "http://ch:8123",
       workerImage: DEFAULT_WORKER_IMAGE,
@@ -11,6 +11,7 @@ describe("operator config", () => {
       resyncPeriodMs: 300_000,
       workers: 4,
       backoff: { baseMs: 500, maxMs: 300_000 },
+      leaderElection: { enabled: true, namespace: "sluice-system", leaseName: "sluice-operator", identity: `pod-1-${process.pid}` },
     });
   });
 

@@ -19,6 +19,8 @@ export interface OperatorConfig {
   workers: number;
   /** Requeue backoff after a transient failure: base * 2^(failures-1), capped at max. */
   backoff: { baseMs: number; maxMs: number };
+  /** One active replica at a time, elected on a Lease; off for a single local process. */
+  leaderElection: { enabled: boolean; namespace: string; leaseName: string; identity: string };
 }
 
 /** What the command line (or Helm values rendered into flags) may set; all optional. */
@@ -31,6 +33,9 @@ export interface OperatorConfigInput {
   workers?: string | number;
   backoffBase?: string;
   backoffMax?: string;
+  /** Default on: replicas of a Deployment must not reconcile concurrently. */
+  leaderElect?: boolean;
+  leaderElectionNamespace?: string;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +61,13 @@ export function compileConfig(input: OperatorConfigInput, env: NodeJS.ProcessEnv
     resyncPeriodMs: durationFlag("--resync", input.resync ?? "5m"),
     workers,
     backoff: { baseMs: durationFlag("--backoff-base", input.backoffBase ?? "500ms"), maxMs: durationFlag("--backoff-max", input.backoffMax ?? "5m") },
+    leaderElection: {
+      enabled: input.leaderElect ?? true,
+      // In a pod, the Downward API gives POD_NAMESPACE and HOSTNAME is the pod name.
+      namespace: input.leaderElectionNamespace ?? env.POD_NAMESPACE ?? "default",
+      leaseName: "sluice-operator",
+      identity: `${env.HOSTNAME ?? "local"}-${process.pid}`,
+    },
   };
 }
 

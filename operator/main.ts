@@ -3,7 +3,7 @@
  * queue and worker pool, and the cross-kind trigger that re-queues a Sink when its
  * stream's spec, running schema or readiness changes.
  */
-import type * as k8s from "@kubernetes/client-node";
+import * as k8s from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import { API_VERSION } from "../api/common.js";
 import type { Logger } from "../runtime/log.js";
@@ -13,12 +13,14 @@ import { OperatorContext } from "./context.js";
 import { Controller } from "./controller.js";
 import { eventStreamReconciler, PLURAL as STREAMS } from "./eventstream/reconcile.js";
 import { KindInformer, keyOf } from "./informer.js";
+import { LeaderElector, type LeaseTiming } from "./leader.js";
 import { operatorMetrics } from "./metrics.js";
 import { sinkReconciler, PLURAL as SINKS } from "./sink/reconcile.js";
 import { streamFingerprint } from "./triggers.js";
 
 export interface RunningOperator {
   context: OperatorContext;
+  elector?: LeaderElector;
   controllers: Record<"EventStream" | "Sink", Controller>;
   stop(): Promise<void>;
 }
@@ -29,6 +31,9 @@ export interface StartOptions {
   log: Logger;
   clock?: Clock;
   registry?: Registry;
+  /** Called when leadership is lost: the process should exit and let a standby take over. */
+  onLostLeadership?: () => void;
+  leaseTiming?: LeaseTiming;
 }
 
 export async function startOperator(o: StartOptions): Promise<RunningOperator> {
@@ -56,17 +61,33 @@ export async function startOperator(o: StartOptions): Promise<RunningOperator> {
 
   // Caches first, then workers: a reconcile must not run against a half-listed world.
   await Promise.all([streams.start(), sinks.start()]);
+  const elector = o.config.leaderElection.enabled ? electLeader(o, clock) : undefined;
+  await elector?.run(() => {
+    void streamController.stop();
+    void sinkController.stop();
+    o.onLostLeadership?.();
+  });
   streamController.start();
   sinkController.start();
   o.log.info("operator started", { namespaces: o.config.namespaces.length > 0 ? o.config.namespaces : "all", workers: o.config.workers });
 
+  let stopped = false;
   return {
     context: ctx,
     controllers: { EventStream: streamController, Sink: sinkController },
+    elector,
     async stop() {
+      if (stopped) return;
+      stopped = true;
+      await elector?.stop();
       await Promise.all([streams.stop(), sinks.stop()]);
       await Promise.all([streamController.stop(), sinkController.stop()]);
       await ctx.close();
     },
   };
+}
+
+function electLeader(o: StartOptions, clock: Clock): LeaderElector {
+  const { namespace, leaseName, identity } = o.config.leaderElection;
+  return new LeaderElector({ coordination: o.kc.makeApiClient(k8s.CoordinationV1Api), namespace, name: leaseName, identity, clock, log: o.log, timing: o.leaseTiming });
 }

@@ -17,6 +17,8 @@ import { existingColumns } from "../../runtime/clickhouse/ensure-sink-table.js";
 import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { SPEC_HASH_ANNOTATION } from "../../operator/sink/desired.js";
+import { LeaderElector } from "../../operator/leader.js";
+import { systemClock } from "../../operator/clock.js";
 import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
@@ -89,7 +91,7 @@ describe("the operator on the real testbed", () => {
     admin = kafkaClient(env.kafkaBrokers, "operator-test").admin();
     await admin.connect();
     clickhouse = createClient({ url: env.clickhouseUrl });
-    const config = compileConfig({ kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], resync: "30s", workers: 2, backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test" });
+    const config = compileConfig({ kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], resync: "30s", workers: 2, backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test", leaderElectionNamespace: namespace });
     operator = await startOperator({ kc, config, log: silentLogger, registry });
   });
 
@@ -248,7 +250,7 @@ describe("the operator when Kafka and ClickHouse are unreachable", () => {
   beforeAll(async () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     // Port 1 refuses connections at once: nothing listens there.
-    const config = compileConfig({ kafka: "127.0.0.1:1", clickhouse: "http://127.0.0.1:1", namespace: [namespace], workers: 2, backoffBase: "200ms", backoffMax: "2s" });
+    const config = compileConfig({ kafka: "127.0.0.1:1", clickhouse: "http://127.0.0.1:1", namespace: [namespace], workers: 2, backoffBase: "200ms", backoffMax: "2s", leaderElectionNamespace: namespace });
     operator = await startOperator({ kc, config, log: silentLogger });
   });
   afterAll(async () => {
@@ -289,4 +291,25 @@ describe("the operator when Kafka and ClickHouse are unreachable", () => {
     expect(condition(sink, "WorkloadReady")).toBeUndefined();
     expect(operator.controllers.Sink.queue.failureCount(`${namespace}/page-views-raw`)).toBeGreaterThan(0);
   }, 120_000);
+
+  it("holds the Lease while it runs, and a standby takes over as soon as it stops", async () => {
+    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    const holder = async () => (await coordination.readNamespacedLease({ namespace, name: "sluice-operator" })).spec?.holderIdentity;
+    expect(operator.elector?.isLeader).toBe(true);
+    const standby = new LeaderElector({ coordination, namespace, name: "sluice-operator", identity: "standby", clock: systemClock, log: silentLogger, timing: { leaseDurationMs: 15_000, retryPeriodMs: 200 } });
+    let lost = false;
+    const led = standby.run(() => (lost = true));
+    // The standby retries every 200 ms while the leader keeps renewing.
+    const first = await holder();
+    await waitFor("a fresh renewal by the leader", async () => {
+      const l = await coordination.readNamespacedLease({ namespace, name: "sluice-operator" });
+      return l.spec?.renewTime && Date.now() - new Date(l.spec.renewTime).getTime() < 500 && (await holder()) === first ? true : undefined;
+    });
+    expect(standby.isLeader).toBe(false);
+    await operator.stop();
+    await led;
+    expect(await holder()).toBe("standby");
+    expect(lost).toBe(false);
+    await standby.stop();
+  });
 });

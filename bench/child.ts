@@ -21,7 +21,7 @@ export function killAllChildren(): void {
   for (const c of live) c.kill("SIGKILL");
 }
 
-export async function startChild(script: "worker" | "load" | "bare", args: Record<string, string> = {}): Promise<Child> {
+export async function startChild(script: "worker" | "load" | "bare" | "aggregate", args: Record<string, string> = {}): Promise<Child> {
   const proc = fork(join(import.meta.dirname, "children", `${script}.ts`), [JSON.stringify(args)], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],

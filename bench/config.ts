@@ -26,6 +26,18 @@ export interface BenchConfig {
   pollIntervalMs: number;
   /** Hard stop for the whole run. */
   maxRunMs: number;
+  /** Records pre-filled for the aggregation throughput benchmarks (5, 6). */
+  aggEvents: number;
+  /** Distinct group keys (users) in those records, and in the state-memory benchmark (7). */
+  aggGroups: number;
+  /** Minutes of event time the records are spread over. */
+  aggEventMinutes: number;
+  /** Open (window, group) keys for the state-memory benchmark; fewer (extrapolated, said so) when they would not fit. */
+  aggStateKeys: number;
+  /** Longest the state-memory benchmark may spend opening keys. */
+  aggStateTimeLimitMs: number;
+  /** Benchmarks to run (BENCH_ONLY=collector,sink,latency,aggregation); empty: all. */
+  only: string[];
   /** Keep the bench database and topics afterwards (for inspection). */
   keep: boolean;
   resultsFile: string;
@@ -54,7 +66,21 @@ export function benchConfig(): BenchConfig {
     latencySettleMs: num("BENCH_LATENCY_SETTLE_S", 15, 1) * 1000,
     pollIntervalMs: num("BENCH_POLL_MS", 100, 10),
     maxRunMs: num("BENCH_MAX_SECONDS", 720, 30) * 1000,
+    aggEvents: num("BENCH_AGG_EVENTS", 200_000, 1_000),
+    aggGroups: num("BENCH_AGG_GROUPS", 10_000, 1),
+    aggEventMinutes: num("BENCH_AGG_EVENT_MINUTES", 4, 1),
+    aggStateKeys: num("BENCH_AGG_STATE_KEYS", 1_000_000, 1_000),
+    aggStateTimeLimitMs: num("BENCH_AGG_STATE_SECONDS", 90, 5) * 1000,
+    only: onlyList(),
     keep: process.env.BENCH_KEEP === "1",
     resultsFile: process.env.BENCH_RESULTS ?? "bench/results/latest.json",
   };
+}
+
+export const BENCHMARKS = ["collector", "sink", "latency", "aggregation"] as const;
+
+function onlyList(): string[] {
+  const only = (process.env.BENCH_ONLY ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+  for (const o of only) if (!(BENCHMARKS as readonly string[]).includes(o)) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY}: expected a list of ${BENCHMARKS.join(", ")}`);
+  return only;
 }

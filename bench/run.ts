@@ -7,6 +7,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { killAllChildren } from "./child.js";
 import { benchConfig } from "./config.js";
 import { benchContext } from "./context.js";
+import { aggregationBenchmarks } from "./aggregation.js";
 import { collectorThroughput } from "./collector-throughput.js";
 import { latencyAndMemory } from "./latency.js";
 import { printTable, writeResults, type Figure } from "./report.js";
@@ -27,19 +28,35 @@ async function main(): Promise<void> {
   const detail: Record<string, unknown> = {};
   try {
     console.log(`bench ${ctx.runId}: Kafka ${ctx.kafkaBrokers}, ClickHouse ${ctx.features.version.text} at ${ctx.clickhouseUrl}, database ${ctx.database}`);
-    console.log("1/3 collector throughput ...");
-    const c = await collectorThroughput(ctx);
-    figures.push(...c.figures);
-    detail.collector = c.detail;
-    console.log(`  collector: ${Math.round(c.capacityEventsPerSecond)} ev/s`);
-    console.log("2/3 sink drain ...");
-    const s = await sinkThroughput(ctx);
-    figures.push(...s.figures);
-    detail.sink = s.detail;
-    console.log("3/3 latency and memory at fixed rates ...");
-    const l = await latencyAndMemory(ctx, c.capacityEventsPerSecond);
-    figures.push(...l.figures);
-    detail.latency = l.detail;
+    // BENCH_ONLY picks benchmarks; latency needs the collector's capacity, so it brings the collector along.
+    const want = (b: string) => cfg.only.length === 0 || cfg.only.includes(b);
+    let capacity = 0;
+    if (want("collector") || want("latency")) {
+      console.log("collector throughput ...");
+      const c = await collectorThroughput(ctx);
+      figures.push(...c.figures);
+      detail.collector = c.detail;
+      capacity = c.capacityEventsPerSecond;
+      console.log(`  collector: ${Math.round(capacity)} ev/s`);
+    }
+    if (want("sink")) {
+      console.log("sink drain ...");
+      const s = await sinkThroughput(ctx);
+      figures.push(...s.figures);
+      detail.sink = s.detail;
+    }
+    if (want("latency")) {
+      console.log("latency and memory at fixed rates ...");
+      const l = await latencyAndMemory(ctx, capacity);
+      figures.push(...l.figures);
+      detail.latency = l.detail;
+    }
+    if (want("aggregation")) {
+      console.log("aggregation throughput and state memory ...");
+      const a = await aggregationBenchmarks(ctx);
+      figures.push(...a.figures);
+      detail.aggregation = a.detail;
+    }
   } finally {
     killAllChildren();
     await ctx.close();

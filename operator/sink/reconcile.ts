@@ -14,7 +14,8 @@ import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
 import { validateSpec } from "../validate.js";
 import { resolveSource } from "./source-step.js";
 import { ensureTable } from "./table-step.js";
-import { applyWorkload } from "./workload-step.js";
+import { applyWorkload } from "../workload/apply-step.js";
+import { desiredSinkWorkload } from "./desired.js";
 
 export const PLURAL = "sinks";
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -55,7 +56,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
     return { retry: table.retry };
   }
 
-  const workload = await applyWorkload(ctx, owner, source.sink);
+  const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, source.sink, ctx.config));
   draft.condition(workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;

@@ -16,7 +16,7 @@ import { silentLogger } from "../../runtime/log.js";
 import { existingColumns } from "../../runtime/clickhouse/ensure-sink-table.js";
 import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
-import { SPEC_HASH_ANNOTATION } from "../../operator/sink/desired.js";
+import { SPEC_HASH_ANNOTATION } from "../../operator/workload/desired.js";
 import { LeaderElector } from "../../operator/leader.js";
 import { systemClock } from "../../operator/clock.js";
 import { repoRoot } from "../testbed/paths.js";
@@ -143,6 +143,19 @@ describe("the operator on the real testbed", () => {
     const pdb = await policy.readNamespacedPodDisruptionBudget({ namespace, name: "page-views-raw-sink" });
     expect(pdb.spec?.maxUnavailable).toBe(1);
     expect(pdb.metadata?.ownerReferences?.[0]).toMatchObject(owned);
+  });
+
+  it("runs the clickstream Aggregation: aggregate and late tables, and a worker Deployment it owns", async () => {
+    const agg = example("aggregation.yaml");
+    agg.spec.output.clickhouse.database = database;
+    apply(agg);
+    const a = await settled("aggregations", "active-users-per-minute", (o) => o.status?.observedGeneration === o.metadata.generation);
+    expect(condition(a, "Ready")).toMatchObject({ status: "True" });
+    const rs = await clickhouse.query({ query: `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`, format: "JSONEachRow" });
+    expect(((await rs.json()) as { name: string }[]).map((r) => r.name)).toEqual(expect.arrayContaining(["active_users_per_minute", "active_users_per_minute_late"]));
+    const deployment = await apps.readNamespacedDeployment({ namespace, name: "active-users-per-minute-aggregation" });
+    expect(deployment.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "Aggregation", uid: a.metadata.uid });
+    expect(deployment.spec?.template.spec?.containers[0]?.args).toEqual(["worker", "aggregation", "--config", "/etc/sluice/aggregation.json"]);
   });
 
   it("changes nothing, status included, when it reconciles an unchanged Sink", async () => {

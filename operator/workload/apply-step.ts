@@ -1,15 +1,13 @@
 /**
- * Apply a Sink's workload objects by server-side apply, config first so a new pod never
- * starts against an old ConfigMap. WorkloadReady means the Deployment exists as declared
- * (pod readiness is the Deployment controller's business).
+ * Apply a worker's objects by server-side apply, config first so a new pod never starts
+ * against an old ConfigMap. WorkloadReady means the Deployment exists as declared (pod
+ * readiness is the Deployment controller's business).
  */
 import type * as k8s from "@kubernetes/client-node";
-import type { CompiledSink } from "../../runtime/pipeline/compiled.js";
 import type { ConditionInput } from "../conditions.js";
 import type { OperatorContext } from "../context.js";
 import { errorMessage } from "../errors.js";
-import type { OwnerRef } from "../owner.js";
-import { desiredSinkWorkload } from "./desired.js";
+import type { Workload } from "./desired.js";
 
 export interface WorkloadOutcome {
   condition: ConditionInput;
@@ -18,8 +16,7 @@ export interface WorkloadOutcome {
   selector: Record<string, string>;
 }
 
-export async function applyWorkload(ctx: OperatorContext, owner: OwnerRef, sink: CompiledSink): Promise<WorkloadOutcome> {
-  const desired = desiredSinkWorkload(owner, sink, ctx.config);
+export async function applyWorkload(ctx: Pick<OperatorContext, "applier">, desired: Workload): Promise<WorkloadOutcome> {
   try {
     for (const obj of [desired.configMap, desired.serviceAccount]) await ctx.applier.apply(obj);
     const deployment = await ctx.applier.apply<k8s.V1Deployment>(desired.deployment);

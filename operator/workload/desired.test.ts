@@ -3,7 +3,8 @@ import { compileSink, compileStream } from "../../runtime/pipeline/compile.js";
 import { validateDocument } from "../../api/validate.js";
 import type { EventStreamSpec } from "../../api/eventstream.js";
 import type { SinkSpec } from "../../api/sink.js";
-import { SPEC_HASH_ANNOTATION, desiredSinkWorkload } from "./desired.js";
+import { SPEC_HASH_ANNOTATION } from "./desired.js";
+import { desiredSinkWorkload } from "../sink/desired.js";
 
 const owner = { kind: "Sink", name: "raw", namespace: "shop", uid: "uid-1" };
 const config = { workerImage: "sluice:1", kafkaBrokers: ["k:9092"], clickhouseUrl: "http://ch:8123" };

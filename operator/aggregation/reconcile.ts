@@ -1,0 +1,99 @@
+/**
+ * Aggregation reconcile, the Sink's pattern: validate, resolve the source stream (running
+ * schema) and compile the job, ensure the aggregate (and late) tables, apply the workload,
+ * write status. No finalizer: tables are retained and the workload is owner-referenced.
+ */
+import { GROUP, VERSION } from "../../api/common.js";
+import type { AggregationSpec } from "../../api/aggregation.js";
+import { compileAggregationJob, type CompiledAggregationJob } from "../../runtime/aggregation-worker/job.js";
+import { ensureAggregationTables } from "../../runtime/aggregation-worker/ensure-tables.js";
+import { PipelineError } from "../../runtime/pipeline/compile.js";
+import type { ConditionInput } from "../conditions.js";
+import type { ReconcileResult } from "../controller.js";
+import type { OperatorContext } from "../context.js";
+import { errorMessage, isNotFound } from "../errors.js";
+import type { Obj } from "../informer.js";
+import { selectorString, type OwnerRef } from "../owner.js";
+import { resolveStream, sourceNotReady } from "../source-stream.js";
+import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
+import { validateSpec } from "../validate.js";
+import { applyWorkload } from "../workload/apply-step.js";
+import { desiredWorkload } from "../workload/desired.js";
+
+export const PLURAL = "aggregations";
+const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
+
+interface AggregationStatus extends StatusBase {
+  replicas?: number;
+  selector?: string;
+}
+
+export function aggregationReconciler(ctx: OperatorContext) {
+  return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
+    const obj = await getAggregation(ctx, namespace, name);
+    if (!obj || obj.metadata?.deletionTimestamp) return {};
+    const owner: OwnerRef = { kind: "Aggregation", name, namespace, uid: obj.metadata!.uid! };
+    const draft = new StatusDraft<AggregationStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
+    const result = await reconcileSteps(ctx, obj, owner, draft);
+    draft.finish(DEPENDENCIES);
+    await writeStatus(ctx.custom, PLURAL, namespace, name, draft);
+    return result;
+  };
+}
+
+async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, draft: StatusDraft<AggregationStatus>): Promise<ReconcileResult> {
+  const valid = validateSpec<AggregationSpec>(obj);
+  if (!valid.ok) {
+    draft.condition({ type: "SourceReady", status: "False", reason: "InvalidSpec", message: valid.message });
+    return {};
+  }
+  const source = await compileJob(ctx, owner, valid.spec);
+  draft.condition(source.condition);
+  if (!source.ok) return { retry: source.retry };
+
+  const table = await ensureTables(ctx, source.job);
+  draft.condition(table.condition);
+  if (table.condition.status !== "True") {
+    if (draft.transitioned("TableReady")) await ctx.events.record(owner, "Warning", table.condition.reason, table.condition.message);
+    return { retry: true };
+  }
+
+  const { scaling, ...workerConfig } = source.job;
+  const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling }, ctx.config));
+  draft.condition(workload.condition);
+  draft.next.selector = selectorString(workload.selector);
+  if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
+  return { retry: workload.retry };
+}
+
+async function compileJob(ctx: OperatorContext, owner: OwnerRef, spec: AggregationSpec) {
+  const resolved = await resolveStream(ctx, owner.namespace, spec.source.stream);
+  if (!resolved.ok) return resolved;
+  try {
+    const job = compileAggregationJob({ kind: "Aggregation", metadata: { name: owner.name, namespace: owner.namespace }, spec }, [resolved.stream]);
+    return { ok: true as const, job, condition: resolved.condition };
+  } catch (err) {
+    if (err instanceof PipelineError) return sourceNotReady("InvalidSpec", err.message, false);
+    throw err;
+  }
+}
+
+async function ensureTables(ctx: OperatorContext, job: CompiledAggregationJob): Promise<{ condition: ConditionInput }> {
+  const table = `${job.output.database}.${job.output.table}`;
+  try {
+    await ensureAggregationTables(ctx.clickhouse(), job, await ctx.clickhouseFeatures());
+    return { condition: { type: "TableReady", status: "True", reason: "TableInSync", message: `table ${table} exists` } };
+  } catch (err) {
+    const reason = typeof (err as { type?: unknown }).type === "string" ? "TableRejected" : "ClickHouseUnavailable";
+    return { condition: { type: "TableReady", status: "False", reason, message: `ClickHouse: ${errorMessage(err)}` } };
+  }
+}
+
+async function getAggregation(ctx: OperatorContext, namespace: string, name: string): Promise<Obj | undefined> {
+  try {
+    return (await ctx.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Obj;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The Kubernetes objects one worker (a Sink or an Aggregation) runs as, as a pure function
+ * of its owner, its compiled config and the operator config: ConfigMap (compiled JSON),
+ * ServiceAccount, Deployment, PodDisruptionBudget. No clock, no randomness: the same
+ * inputs give equal objects, and the spec hash on the pod template changes only when
+ * what the pods run changes.
+ */
+import type { OperatorConfig } from "../config.js";
+import { ownerReference, selectorLabels, workerLabels, type OwnerRef } from "../owner.js";
+import { canonicalJson, specHash } from "../spec-hash.js";
+import type { KubeObject } from "../apply.js";
+
+export const SPEC_HASH_ANNOTATION = "sluice.dev/spec-hash";
+const CONFIG_MOUNT = "/etc/sluice";
+const HTTP_PORT = 8080;
+
+export type WorkerComponent = "sink" | "aggregation";
+
+export interface Workload {
+  configMap: KubeObject;
+  serviceAccount: KubeObject;
+  deployment: KubeObject;
+  podDisruptionBudget: KubeObject;
+  hash: string;
+  selector: Record<string, string>;
+}
+
+export interface WorkerInput {
+  component: WorkerComponent;
+  owner: OwnerRef;
+  /** What the worker reads; scaling excluded, so replica changes neither roll pods nor reach them. */
+  workerConfig: unknown;
+  scaling: { minReplicas: number; replicas?: number };
+}
+
+export type WorkerEnv = Pick<OperatorConfig, "workerImage" | "kafkaBrokers" | "clickhouseUrl">;
+
+export function workloadNames(component: WorkerComponent, name: string) {
+  return { worker: `${name}-${component}`, config: `${name}-${component}-config`, key: `${component}.json` };
+}
+
+export function desiredWorkload(w: WorkerInput, env: WorkerEnv): Workload {
+  const names = workloadNames(w.component, w.owner.name);
+  const labels = workerLabels(w.component, w.owner.name);
+  const selector = selectorLabels(w.component, w.owner.name);
+  const json = canonicalJson(w.workerConfig);
+  const hash = specHash({ config: json, image: env.workerImage });
+  const meta = (name: string) => ({ name, namespace: w.owner.namespace, labels, ownerReferences: [ownerReference(w.owner)] });
+  return {
+    hash,
+    selector,
+    configMap: { apiVersion: "v1", kind: "ConfigMap", metadata: meta(names.config), data: { [names.key]: json } },
+    serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(names.worker), automountServiceAccountToken: false },
+    deployment: {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: meta(names.worker),
+      spec: {
+        replicas: w.scaling.replicas ?? w.scaling.minReplicas,
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels, annotations: { [SPEC_HASH_ANNOTATION]: hash } },
+          spec: podSpec(w.component, names, env),
+        },
+      },
+    },
+    podDisruptionBudget: {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: meta(names.worker),
+      spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+    },
+  };
+}
+
+function podSpec(component: WorkerComponent, names: ReturnType<typeof workloadNames>, env: WorkerEnv) {
+  const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
+  return {
+    serviceAccountName: names.worker,
+    automountServiceAccountToken: false,
+    // Workers finish the in-flight batch and commit on SIGTERM; give them time to.
+    terminationGracePeriodSeconds: 60,
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [
+      {
+        name: component,
+        image: env.workerImage,
+        args: ["worker", component, "--config", `${CONFIG_MOUNT}/${names.key}`],
+        env: [
+          { name: "KAFKA_BROKERS", value: env.kafkaBrokers.join(",") },
+          { name: "CLICKHOUSE_URL", value: env.clickhouseUrl },
+        ],
+        ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
+        livenessProbe: probe("/healthz"),
+        readinessProbe: probe("/readyz"),
+        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+        volumeMounts: [{ name: "config", mountPath: CONFIG_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+      },
+    ],
+    volumes: [
+      { name: "config", configMap: { name: names.config } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ],
+  };
+}

@@ -66,7 +66,7 @@ export function benchConfig(): BenchConfig {
     latencySettleMs: num("BENCH_LATENCY_SETTLE_S", 15, 1) * 1000,
     pollIntervalMs: num("BENCH_POLL_MS", 100, 10),
     maxRunMs: num("BENCH_MAX_SECONDS", 720, 30) * 1000,
-    aggEvents: num("BENCH_AGG_EVENTS", 200_000, 1_000),
+    aggEvents: num("BENCH_AGG_EVENTS", 400_000, 1_000),
     aggGroups: num("BENCH_AGG_GROUPS", 10_000, 1),
     aggEventMinutes: num("BENCH_AGG_EVENT_MINUTES", 4, 1),
     aggStateKeys: num("BENCH_AGG_STATE_KEYS", 1_000_000, 1_000),

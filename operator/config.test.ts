@@ -9,6 +9,7 @@ describe("operator config", () => {
       workerImage: DEFAULT_WORKER_IMAGE,
       namespaces: [],
       resyncPeriodMs: 300_000,
+      autoscaleIntervalMs: 15_000,
       workers: 4,
       backoff: { baseMs: 500, maxMs: 300_000 },
       leaderElection: { enabled: true, namespace: "sluice-system", leaseName: "sluice-operator", identity: `pod-1-${process.pid}` },

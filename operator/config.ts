@@ -15,6 +15,8 @@ export interface OperatorConfig {
   namespaces: string[];
   /** Every object is reconciled at least this often, even without a change (drift repair). */
   resyncPeriodMs: number;
+  /** How often a worker's lag is sampled and its replicas decided. */
+  autoscaleIntervalMs: number;
   /** Reconciles running at once, across all keys (one key is never reconciled twice at once). */
   workers: number;
   /** Requeue backoff after a transient failure: base * 2^(failures-1), capped at max. */
@@ -30,6 +32,7 @@ export interface OperatorConfigInput {
   workerImage?: string;
   namespace?: string[];
   resync?: string;
+  autoscaleInterval?: string;
   workers?: string | number;
   backoffBase?: string;
   backoffMax?: string;
@@ -59,6 +62,7 @@ export function compileConfig(input: OperatorConfigInput, env: NodeJS.ProcessEnv
     workerImage: input.workerImage ?? env.SLUICE_WORKER_IMAGE ?? DEFAULT_WORKER_IMAGE,
     namespaces: [...new Set(namespaces)],
     resyncPeriodMs: durationFlag("--resync", input.resync ?? "5m"),
+    autoscaleIntervalMs: durationFlag("--autoscale-interval", input.autoscaleInterval ?? "15s"),
     workers,
     backoff: { baseMs: durationFlag("--backoff-base", input.backoffBase ?? "500ms"), maxMs: durationFlag("--backoff-max", input.backoffMax ?? "5m") },
     leaderElection: {

@@ -12,10 +12,13 @@ import { Applier } from "./apply.js";
 import type { Clock } from "./clock.js";
 import type { OperatorConfig } from "./config.js";
 import { EventRecorder } from "./events.js";
+import { Autoscaler } from "./autoscale/autoscaler.js";
 
 export class OperatorContext {
   readonly custom: k8s.CustomObjectsApi;
   readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  readonly autoscaler = new Autoscaler();
   readonly applier: Applier;
   readonly events: EventRecorder;
   private admin?: Promise<Admin>;
@@ -25,6 +28,7 @@ export class OperatorContext {
   constructor(kc: k8s.KubeConfig, readonly config: OperatorConfig, readonly clock: Clock, readonly log: Logger) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.applier = new Applier(kc);
     this.events = new EventRecorder(this.core, log, () => this.now());
   }

@@ -46,13 +46,20 @@ export class StatusDraft<S extends StatusBase> {
   get changed(): boolean {
     return canonicalJson(this.original) !== canonicalJson(this.next);
   }
+
+  /** A JSON merge patch body: removed fields are sent as null, or the server would keep them. */
+  patch(): Record<string, unknown> {
+    const body: Record<string, unknown> = { ...this.next };
+    for (const key of Object.keys(this.original)) if (!(key in this.next)) body[key] = null;
+    return body;
+  }
 }
 
 /** Writes the draft through the status subresource if it changed. Returns whether it wrote. */
 export async function writeStatus(custom: k8s.CustomObjectsApi, plural: string, namespace: string, name: string, draft: StatusDraft<StatusBase>): Promise<boolean> {
   if (!draft.changed) return false;
   await custom.patchNamespacedCustomObjectStatus(
-    { group: GROUP, version: VERSION, namespace, plural, name, body: { status: draft.next } },
+    { group: GROUP, version: VERSION, namespace, plural, name, body: { status: draft.patch() } },
     k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
   );
   return true;

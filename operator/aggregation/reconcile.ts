@@ -18,7 +18,8 @@ import { resolveStream, sourceNotReady } from "../source-stream.js";
 import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
 import { validateSpec } from "../validate.js";
 import { applyWorkload } from "../workload/apply-step.js";
-import { desiredWorkload } from "../workload/desired.js";
+import { desiredWorkload, workloadNames } from "../workload/desired.js";
+import { decideReplicas, setLag } from "../autoscale/scale-step.js";
 
 export const PLURAL = "aggregations";
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -26,6 +27,8 @@ const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
 interface AggregationStatus extends StatusBase {
   replicas?: number;
   selector?: string;
+  lagMessages?: number;
+  lagSeconds?: number;
 }
 
 export function aggregationReconciler(ctx: OperatorContext) {
@@ -59,11 +62,16 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   }
 
   const { scaling, ...workerConfig } = source.job;
-  const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling }, ctx.config));
+  const scale = await decideReplicas(ctx, {
+    key: `Aggregation/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("aggregation", owner.name).worker,
+    groupId: source.job.groupId, topic: source.job.stream.topic, partitions: source.job.stream.partitions, scaling,
+  });
+  setLag(draft.next, scale);
+  const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas } }, ctx.config));
   draft.condition(workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
-  return { retry: workload.retry };
+  return { retry: workload.retry, requeueAfterMs: ctx.config.autoscaleIntervalMs };
 }
 
 async function compileJob(ctx: OperatorContext, owner: OwnerRef, spec: AggregationSpec) {

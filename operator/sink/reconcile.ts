@@ -16,6 +16,8 @@ import { resolveSource } from "./source-step.js";
 import { ensureTable } from "./table-step.js";
 import { applyWorkload } from "../workload/apply-step.js";
 import { desiredSinkWorkload } from "./desired.js";
+import { workloadNames } from "../workload/desired.js";
+import { decideReplicas, setLag } from "../autoscale/scale-step.js";
 
 export const PLURAL = "sinks";
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -23,6 +25,8 @@ const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
 interface SinkStatus extends StatusBase {
   replicas?: number;
   selector?: string;
+  lagMessages?: number;
+  lagSeconds?: number;
 }
 
 export function sinkReconciler(ctx: OperatorContext) {
@@ -56,11 +60,18 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
     return { retry: table.retry };
   }
 
-  const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, source.sink, ctx.config));
+  const sink = source.sink;
+  const scale = await decideReplicas(ctx, {
+    key: `Sink/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("sink", owner.name).worker,
+    groupId: sink.groupId, topic: sink.stream.topic, partitions: sink.stream.partitions, scaling: sink.scaling,
+  });
+  setLag(draft.next, scale);
+  const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, { ...sink, scaling: { ...sink.scaling, replicas: scale.replicas } }, ctx.config));
   draft.condition(workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
-  return { retry: workload.retry };
+  // Lag moves without any watch event: look again at the autoscaling interval.
+  return { retry: workload.retry, requeueAfterMs: ctx.config.autoscaleIntervalMs };
 }
 
 async function getSink(ctx: OperatorContext, namespace: string, name: string): Promise<Obj | undefined> {

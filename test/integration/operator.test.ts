@@ -91,7 +91,7 @@ describe("the operator on the real testbed", () => {
     admin = kafkaClient(env.kafkaBrokers, "operator-test").admin();
     await admin.connect();
     clickhouse = createClient({ url: env.clickhouseUrl });
-    const config = compileConfig({ kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], resync: "30s", workers: 2, backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test", leaderElectionNamespace: namespace });
+    const config = compileConfig({ kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], resync: "30s", workers: 2, backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test", leaderElectionNamespace: namespace, autoscaleInterval: "500ms" });
     operator = await startOperator({ kc, config, log: silentLogger, registry });
   });
 
@@ -143,6 +143,19 @@ describe("the operator on the real testbed", () => {
     const pdb = await policy.readNamespacedPodDisruptionBudget({ namespace, name: "page-views-raw-sink" });
     expect(pdb.spec?.maxUnavailable).toBe(1);
     expect(pdb.metadata?.ownerReferences?.[0]).toMatchObject(owned);
+  });
+
+  it("reports the sink's lag from Kafka, and holds its replicas while no worker consumes (no rate to size from)", async () => {
+    const producer = kafkaClient(env.kafkaBrokers, "operator-test-producer").producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: 25 }, (_, i) => ({ key: `u${i}`, value: JSON.stringify({ event_id: `e${i}` }) })) });
+    await producer.disconnect();
+    const k = await waitFor("lagMessages 25", async () => {
+      const o = await get("sinks", "page-views-raw");
+      return o?.status?.lagMessages === 25 ? o : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(k.status.lagSeconds).toBeUndefined();
+    expect((await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).spec?.replicas).toBe(1);
   });
 
   it("runs the clickstream Aggregation: aggregate and late tables, and a worker Deployment it owns", async () => {

@@ -5,7 +5,8 @@
  * expired Lease cannot both win (the loser gets a 409).
  *
  * Timing (client-go defaults): a Lease lasts 15 s, the leader renews every 2 s, a standby
- * retries every 2 s. A leader that cannot renew for a whole Lease duration steps down.
+ * retries every 2 s. A leader that cannot renew for 10 s (the renew deadline) steps down,
+ * before a standby may take the Lease at 15 s, so two leaders never overlap.
  */
 import * as k8s from "@kubernetes/client-node";
 import type { Clock } from "./clock.js";
@@ -15,9 +16,11 @@ import { errorMessage, isConflict, isNotFound } from "./errors.js";
 export interface LeaseTiming {
   leaseDurationMs: number;
   retryPeriodMs: number;
+  /** Shorter than the lease duration: the leader gives up before anyone else may take over. */
+  renewDeadlineMs?: number;
 }
 
-export const defaultLeaseTiming: LeaseTiming = { leaseDurationMs: 15_000, retryPeriodMs: 2_000 };
+export const defaultLeaseTiming: LeaseTiming = { leaseDurationMs: 15_000, retryPeriodMs: 2_000, renewDeadlineMs: 10_000 };
 
 export type LeaseDecision = "create" | "renew" | "takeover" | "wait";
 
@@ -68,7 +71,7 @@ export class LeaderElector {
           this.leading = true;
           this.o.log.info("became leader", { lease: this.o.name, identity: this.o.identity });
           resolve();
-        } else if (!held && this.leading && now - this.lastRenewMs > this.timing.leaseDurationMs) {
+        } else if (!held && this.leading && now - this.lastRenewMs > (this.timing.renewDeadlineMs ?? (this.timing.leaseDurationMs * 2) / 3)) {
           this.leading = false;
           this.o.log.error("lost leadership", { lease: this.o.name, identity: this.o.identity });
           onLost();

@@ -34,7 +34,10 @@ interface AggregationStatus extends StatusBase {
 export function aggregationReconciler(ctx: OperatorContext) {
   return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
     const obj = await getAggregation(ctx, namespace, name);
-    if (!obj || obj.metadata?.deletionTimestamp) return {};
+    if (!obj || obj.metadata?.deletionTimestamp) {
+      ctx.autoscaler.forget(`Aggregation/${namespace}/${name}`);
+      return {};
+    }
     const owner: OwnerRef = { kind: "Aggregation", name, namespace, uid: obj.metadata!.uid! };
     const draft = new StatusDraft<AggregationStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
     const result = await reconcileSteps(ctx, obj, owner, draft);

@@ -32,7 +32,10 @@ interface SinkStatus extends StatusBase {
 export function sinkReconciler(ctx: OperatorContext) {
   return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
     const obj = await getSink(ctx, namespace, name);
-    if (!obj || obj.metadata?.deletionTimestamp) return {};
+    if (!obj || obj.metadata?.deletionTimestamp) {
+      ctx.autoscaler.forget(`Sink/${namespace}/${name}`);
+      return {};
+    }
     const owner: OwnerRef = { kind: "Sink", name, namespace, uid: obj.metadata!.uid! };
     const draft = new StatusDraft<SinkStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
     const result = await reconcileSteps(ctx, obj, owner, draft);

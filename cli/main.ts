@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { runCommand } from "./run-command.js";
 import { operatorCommand } from "./operator-command.js";
 import { validatePaths } from "./validate-command.js";
+import { workerCommand } from "./worker-command.js";
 
 export function program(): Command {
   const cli = new Command("sluice").description("Declarative real-time event pipelines: Kafka in, ClickHouse out.");
@@ -47,6 +48,21 @@ export function program(): Command {
     .action(async (opts) => {
       try {
         await operatorCommand(opts);
+      } catch (err) {
+        console.error(err instanceof Error ? err.message : String(err));
+        process.exitCode = 1;
+      }
+    });
+  cli
+    .command("worker")
+    .description("Run one sink or aggregation worker from its compiled config (what the operator's Deployments run)")
+    .argument("<component>", "sink or aggregation")
+    .requiredOption("--config <file>", "compiled worker config (the operator mounts it from a ConfigMap)")
+    .option("--host <host>", "ops endpoint listen address (/healthz, /readyz, /metrics)", "0.0.0.0")
+    .option("--port <port>", "ops endpoint port (0: any free port)", "8080")
+    .action(async (component: string, opts) => {
+      try {
+        await workerCommand(component, opts);
       } catch (err) {
         console.error(err instanceof Error ? err.message : String(err));
         process.exitCode = 1;

@@ -1,0 +1,61 @@
+/**
+ * One worker process as the operator deploys it: a sink or an aggregation from its
+ * compiled config, plus the ops endpoint. Fails loudly (the returned promise rejects) on
+ * an unrecoverable error, so Kubernetes restarts the pod and the event is visible.
+ */
+import type { CompiledSink } from "../pipeline/compiled.js";
+import type { CompiledAggregationJob } from "../aggregation-worker/index.js";
+import { startAggregation } from "../aggregation-worker/index.js";
+import { startSink } from "../sink/index.js";
+import { createRegistry } from "../metrics/registry.js";
+import type { Logger } from "../log.js";
+import { readWorkerConfig } from "./config-file.js";
+import { startOpsServer } from "./ops-server.js";
+
+export type WorkerComponent = "sink" | "aggregation";
+
+export interface WorkerOptions {
+  component: WorkerComponent;
+  configPath: string;
+  kafkaBrokers: string[];
+  clickhouseUrl: string;
+  host: string;
+  port: number;
+  log: Logger;
+}
+
+export interface RunningWorker {
+  opsUrl: string;
+  failed: Promise<never>;
+  stop(): Promise<void>;
+}
+
+export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
+  // Read the config before opening any socket: a bad config must end the process at once.
+  const config = readWorkerConfig<CompiledSink | CompiledAggregationJob>(o.configPath);
+  const registry = createRegistry();
+  let ready = false;
+  const ops = await startOpsServer({ host: o.host, port: o.port, registry, ready: () => ready });
+  const common = { kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log };
+  let handle;
+  try {
+    handle =
+      o.component === "sink"
+        ? await startSink({ ...common, sink: config as CompiledSink })
+        : await startAggregation({ ...common, aggregation: config as CompiledAggregationJob });
+  } catch (err) {
+    await ops.stop();
+    throw err;
+  }
+  ready = true;
+  handle.failed.catch(() => (ready = false));
+  return {
+    opsUrl: ops.url,
+    failed: handle.failed,
+    stop: async () => {
+      ready = false;
+      await handle.stop();
+      await ops.stop();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The chart's RBAC is enough, and no more: the operator runs in-process as the chart's
+ * ServiceAccount (a token minted with the TokenRequest API; the testbed has no
+ * controller-manager, and RBAC is on) and brings an EventStream and a Sink to Ready, while
+ * the same identity is refused what it does not need. The rules come from
+ * charts/sluice/rbac/*.yaml, the files the chart's Role templates include.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as k8s from "@kubernetes/client-node";
+import yaml from "js-yaml";
+import { createClient } from "@clickhouse/client";
+import { KINDS } from "../../api/kinds.js";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { silentLogger } from "../../runtime/log.js";
+import { compileConfig } from "../../operator/config.js";
+import { startOperator, type RunningOperator } from "../../operator/main.js";
+import { repoRoot } from "../testbed/paths.js";
+import { waitFor } from "../testbed/poll.js";
+import { kubeConfig, kubectl } from "../support/kube.js";
+import { randomName, testbedEnv } from "../support/testbed-env.js";
+
+const env = testbedEnv();
+const GROUP = "sluice.dev";
+const VERSION = "v1alpha1";
+const chartRules = (file: string) => yaml.load(readFileSync(join(repoRoot, "charts", "sluice", "rbac", file), "utf8")) as k8s.V1PolicyRule[];
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
+type Live = Doc & { metadata: { generation: number }; status?: any };
+const example = (file: string) => yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", file), "utf8")) as Doc;
+const condition = (o: Live | undefined, type: string) => (o?.status?.conditions as { type: string; status: string; reason: string }[] | undefined)?.find((c) => c.type === type);
+
+/** A KubeConfig for the testbed's API server (self-signed: skip TLS verification) as `token`. */
+function kubeConfigWithToken(admin: k8s.KubeConfig, token: string): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "testbed", server: admin.getCurrentCluster()!.server, skipTLSVerify: true }],
+    users: [{ name: "sluice-operator", token }],
+    contexts: [{ name: "sluice-operator", cluster: "testbed", user: "sluice-operator" }],
+    currentContext: "sluice-operator",
+  });
+  return kc;
+}
+
+describe("the operator under the chart's RBAC", () => {
+  const admin = kubeConfig();
+  const core = admin.makeApiClient(k8s.CoreV1Api);
+  const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const custom = admin.makeApiClient(k8s.CustomObjectsApi);
+  const apps = admin.makeApiClient(k8s.AppsV1Api);
+  const policy = admin.makeApiClient(k8s.PolicyV1Api);
+  const namespace = randomName("op-rbac");
+  const database = namespace.replace(/-/g, "_");
+  const sa = "sluice-operator";
+  let operatorKc: k8s.KubeConfig;
+  let operator: RunningOperator;
+
+  const get = (plural: string, name: string) =>
+    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined);
+
+  /** The chart's Role + RoleBinding, as rendered with watchNamespaces: [namespace]. */
+  async function bind(name: string, rules: k8s.V1PolicyRule[]) {
+    await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: { metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name }, subjects: [{ kind: "ServiceAccount", name: sa, namespace }] },
+    });
+  }
+
+  beforeAll(async () => {
+    kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "charts", "sluice", "crds")]);
+    kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } });
+    await bind("sluice", chartRules("operator-rules.yaml"));
+    await bind("sluice-leader-election", chartRules("leader-election-rules.yaml"));
+    const minted = await core.createNamespacedServiceAccountToken({ namespace, name: sa, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    operatorKc = kubeConfigWithToken(admin, minted.status!.token);
+    const config = compileConfig({ kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], workers: 2, backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test", leaderElectionNamespace: namespace });
+    config.leaderElection.identity = "rbac-test";
+    operator = await startOperator({ kc: operatorKc, config, log: silentLogger });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    const kafka = kafkaClient(env.kafkaBrokers, "operator-rbac-test").admin();
+    await kafka.connect();
+    const topics = (await kafka.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
+    if (topics.length > 0) await kafka.deleteTopics({ topics }).catch(() => {});
+    await kafka.disconnect();
+    const clickhouse = createClient({ url: env.clickhouseUrl });
+    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
+    await clickhouse.close();
+    for (const plural of ["eventstreams", "sinks"]) {
+      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
+      for (const o of list.items) {
+        await custom
+          .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
+          .catch(() => {});
+      }
+    }
+    await core.deleteNamespace({ name: namespace }).catch(() => {});
+  });
+
+  it("runs as the ServiceAccount, not as the testbed's admin", async () => {
+    const review = await operatorKc.makeApiClient(k8s.AuthenticationV1Api).createSelfSubjectReview({ body: {} });
+    expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${namespace}:${sa}`);
+    expect(operator.elector?.isLeader).toBe(true);
+  });
+
+  it("brings an EventStream and a Sink to Ready and creates every workload object", async () => {
+    const stream = example("stream.yaml");
+    stream.spec.topic = { ...stream.spec.topic, partitions: 1, replicationFactor: 1, minInSyncReplicas: 1 };
+    delete stream.spec.deadLetter;
+    const sink = example("sink.yaml");
+    sink.spec.clickhouse.database = database;
+    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(stream));
+    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(sink));
+    for (const [plural, name] of [["eventstreams", "page-views"], ["sinks", "page-views-raw"]] as const) {
+      const o = await waitFor(`${plural}/${name} Ready`, async () => {
+        const live = await get(plural, name);
+        return condition(live, "Ready")?.status === "True" && live!.status.observedGeneration === live!.metadata.generation ? live : undefined;
+      }, { timeoutMs: 50_000 });
+      // The stream's finalizer (it may delete topics) was patched on by the operator too.
+      if (plural === "eventstreams") expect(o.metadata).toMatchObject({ finalizers: [expect.stringContaining("sluice.dev")] });
+    }
+    await core.readNamespacedConfigMap({ namespace, name: "page-views-schema-v1" });
+    await core.readNamespacedConfigMap({ namespace, name: "page-views-raw-sink-config" });
+    await core.readNamespacedServiceAccount({ namespace, name: "page-views-raw-sink" });
+    const deployment = await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" });
+    expect(deployment.metadata?.managedFields?.map((m) => m.manager)).toContain("sluice-operator");
+    await policy.readNamespacedPodDisruptionBudget({ namespace, name: "page-views-raw-sink" });
+    const events = await core.listNamespacedEvent({ namespace });
+    expect(events.items.map((e) => e.source?.component ?? e.reportingComponent)).toContain("sluice-operator");
+    const lease = await admin.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace, name: "sluice-operator" });
+    expect(lease.spec?.holderIdentity).toBe("rbac-test");
+  }, 90_000);
+
+  it("is refused what it does not need: Secrets, deleting namespaces, objects in other namespaces", async () => {
+    const asOperator = operatorKc.makeApiClient(k8s.CoreV1Api);
+    await expect(asOperator.listNamespacedSecret({ namespace })).rejects.toMatchObject({ code: 403 });
+    await expect(asOperator.readNamespacedSecret({ namespace, name: "anything" })).rejects.toMatchObject({ code: 403 });
+    await expect(asOperator.deleteNamespace({ name: namespace })).rejects.toMatchObject({ code: 403 });
+    await expect(asOperator.listNamespacedConfigMap({ namespace: "default" })).rejects.toMatchObject({ code: 403 });
+    await expect(asOperator.deleteNamespacedConfigMap({ namespace, name: "page-views-raw-sink-config" })).rejects.toMatchObject({ code: 403 });
+    await expect(operatorKc.makeApiClient(k8s.AppsV1Api).deleteNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).rejects.toMatchObject({ code: 403 });
+  });
+});

@@ -20,6 +20,8 @@ export interface KafkaOptions {
 export interface KafkaCluster {
   bootstrap: string;
   servers: ServerHandle[];
+  /** Stops every broker still running and starts them again on the same config, ports and data. */
+  restart: () => Promise<void>;
 }
 
 /**
@@ -40,32 +42,46 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   mkdirSync(opts.dir, { recursive: true });
   const logging = loggingFlags(version, opts.dir);
 
-  const servers = nodes.map((nd) => {
-    const props = join(opts.dir, `server-${nd.id}.properties`);
-    writeFileSync(props, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n));
-    const classpath = `${libs}/*`;
-    const jvm = ["-Xms128m", "-Xmx512m", ...logging, "-cp", classpath];
-    execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props, "--ignore-formatted"], {
+  const classpath = `${libs}/*`;
+  const jvm = ["-Xms128m", "-Xmx512m", ...logging, "-cp", classpath];
+  const props = nodes.map((nd) => {
+    const file = join(opts.dir, `server-${nd.id}.properties`);
+    writeFileSync(file, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n));
+    execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", file, "--ignore-formatted"], {
       stdio: "pipe",
     });
-    return spawnServer({
-      name: `kafka-${nd.id}`,
-      command: "java",
-      args: [...jvm, "kafka.Kafka", props],
-      logFile: join(opts.logDir, `kafka-${nd.id}.log`),
-      detached: opts.detached,
-    });
+    return file;
   });
   const bootstrap = nodes.map((nd) => `127.0.0.1:${nd.port}`).join(",");
-  for (const server of servers) {
-    await readyOrExplain(server, () =>
-      waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
-        if (server.exited()) throw new GiveUp("process exited");
-        return (await brokerCount(bootstrap)) >= n ? true : undefined;
-      }, { timeoutMs: 90_000 }),
+  const launch = async (): Promise<ServerHandle[]> => {
+    const servers = nodes.map((nd, i) =>
+      spawnServer({
+        name: `kafka-${nd.id}`,
+        command: "java",
+        args: [...jvm, "kafka.Kafka", props[i]!],
+        logFile: join(opts.logDir, `kafka-${nd.id}.log`),
+        detached: opts.detached,
+      }),
     );
-  }
-  return { bootstrap, servers };
+    for (const server of servers) {
+      await readyOrExplain(server, () =>
+        waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
+          if (server.exited()) throw new GiveUp("process exited");
+          return (await brokerCount(bootstrap)) >= n ? true : undefined;
+        }, { timeoutMs: 90_000 }),
+      );
+    }
+    return servers;
+  };
+  const cluster: KafkaCluster = {
+    bootstrap,
+    servers: await launch(),
+    restart: async () => {
+      for (const server of cluster.servers) if (!server.exited()) await server.stop();
+      cluster.servers.splice(0, cluster.servers.length, ...(await launch()));
+    },
+  };
+  return cluster;
 }
 
 async function brokerCount(bootstrap: string): Promise<number> {
@@ -84,9 +100,15 @@ async function brokerCount(bootstrap: string): Promise<number> {
   }
 }
 
-/** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. */
-function kafkaClusterId(): string {
-  return Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+/**
+ * Kafka cluster ids are 16 random bytes in URL-safe base64 without padding. Like Kafka's
+ * own Uuid.randomUuid, skip ids starting with '-': StorageTool would read one as a flag.
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 function serverProperties(nd: { id: number; port: number; controller: number }, voters: string, dataDir: string, n: number): string {

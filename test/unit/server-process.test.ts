@@ -22,3 +22,10 @@ describe("a testbed server that fails to start", () => {
     await expect(readyOrExplain(server, wait)).rejects.toThrow(/broken-db exited[\s\S]*FATAL: port already in use/);
   });
 });
+
+describe("a Kafka cluster id for the testbed", () => {
+  it("never starts with '-', which StorageTool would take for a flag", async () => {
+    const { kafkaClusterId } = await import("../testbed/kafka.js");
+    for (let i = 0; i < 2000; i++) expect(kafkaClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+  });
+});

@@ -49,6 +49,31 @@ export class OperatorContext {
     return this.admin;
   }
 
+  /**
+   * Runs `fn` with the shared admin client, and throws the client away when `fn` fails.
+   * kafkajs keeps every topic it was ever asked about in the client's metadata targets
+   * and fails each later metadata refresh while one of them does not exist: one missing
+   * or deleted topic would otherwise block every other stream's reconcile (seen with the
+   * examples on a three-broker cluster). A fresh client starts with no targets.
+   */
+  async withKafkaAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = await this.kafkaAdmin();
+    try {
+      return await fn(admin);
+    } catch (err) {
+      await this.resetKafkaAdmin();
+      throw err;
+    }
+  }
+
+  /** Drops the admin client (after a failure, or after deleting topics it knew about). */
+  async resetKafkaAdmin(): Promise<void> {
+    const pending = this.admin;
+    this.admin = undefined;
+    const admin = await pending?.catch(() => undefined);
+    await admin?.disconnect().catch(() => {});
+  }
+
   clickhouse(): ClickHouseClient {
     this.clickhouseClient ??= createClient({ url: this.config.clickhouseUrl, request_timeout: 30_000 });
     return this.clickhouseClient;

@@ -7,6 +7,9 @@ import type { Admin } from "kafkajs";
 import type { LagSample } from "./replicas.js";
 
 export async function observeLag(admin: Admin, groupId: string, topic: string, atMs: number): Promise<LagSample> {
+  // Asking kafkajs for offsets of a topic that does not exist yet makes it a metadata
+  // target that fails every later refresh of this client: check first.
+  if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist yet`);
   const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
   const commits = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   let produced = 0;

@@ -27,7 +27,7 @@ export async function decideReplicas(ctx: OperatorContext, i: ScaleInput): Promi
   const current = (await currentReplicas(ctx, i.namespace, i.deployment)) ?? i.scaling.minReplicas;
   let sample;
   try {
-    sample = await observeLag(await ctx.kafkaAdmin(), i.groupId, i.topic, ctx.clock.now());
+    sample = await ctx.withKafkaAdmin((admin) => observeLag(admin, i.groupId, i.topic, ctx.clock.now()));
   } catch (err) {
     ctx.log.warn("lag not observed, replicas held", { key: i.key, error: errorMessage(err) });
     return { replicas: i.scaling.replicas ?? current };

@@ -22,14 +22,14 @@ function fakeAdmin(partitions: number): Admin {
 
 describe("ensuring a stream's topics", () => {
   it("when Kafka is unreachable, reports KafkaUnavailable and asks for a retry", async () => {
-    const out = await ensureTopics({ kafkaAdmin: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:1")) }, stream);
+    const out = await ensureTopics({ withKafkaAdmin: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:1")) }, stream);
     expect(out.retry).toBe(true);
     expect(out.condition).toMatchObject({ type: "TopicReady", status: "False", reason: "KafkaUnavailable" });
     expect(out.condition.message).toContain("ECONNREFUSED");
   });
 
   it("when the topic is larger than declared, refuses without a retry and reports the partitions it has", async () => {
-    const out = await ensureTopics({ kafkaAdmin: async () => fakeAdmin(8) }, stream);
+    const out = await ensureTopics({ withKafkaAdmin: async (fn) => fn(fakeAdmin(8)) }, stream);
     expect(out.retry).toBe(false);
     expect(out.partitions).toBe(8);
     expect(out.condition).toMatchObject({ status: "False", reason: "PartitionShrinkRefused" });

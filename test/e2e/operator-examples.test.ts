@@ -8,6 +8,7 @@ import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { silentLogger } from "../../runtime/log.js";
 import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
+import { logTail } from "../testbed/server-process.js";
 import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
@@ -57,7 +58,10 @@ describe("the operator on every example, unmodified", () => {
       (await all()).filter((o) => !o.status?.conditions?.some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True"));
     await waitFor("every example resource Ready", async () => ((await notReady()).length === 0 ? true : undefined), { timeoutMs: 150_000, intervalMs: 1000 }).catch(async (err: Error) => {
       const stuck = (await notReady()).map((o) => `${o.kind}/${o.metadata.name}: ${JSON.stringify(o.status?.conditions?.filter((c: { status: string }) => c.status !== "True"))}`);
-      throw new Error(`${err.message}\n${stuck.join("\n")}`);
+      // Seen once in a full-suite run: every stream stuck at "does not host this
+      // topic-partition" for minutes. Keep the brokers' own account for next time.
+      const brokers = kafka.servers.map((srv) => `--- ${srv.name}\n${logTail(srv.logFile, 15)}`);
+      throw new Error(`${err.message}\n${stuck.join("\n")}\n${brokers.join("\n")}`);
     });
     expect(await all()).toHaveLength(10); // 4 streams, 3 aggregations, 3 sinks
     const table = kubectl(["get", "sluice", "-n", namespace]);

@@ -25,6 +25,18 @@
  * Rows re-emitted while a window is being rebuilt carry lower versions than the rows already
  * written, so they never win. This holds for the same per-partition order and the same
  * interleaving across partitions, without idleness (processing time) moving the watermark.
+ *
+ * Sessions need more: which events form a session depends on when earlier sessions closed,
+ * i.e. on the watermark's history, so a replay judged by the checkpoint's watermark would
+ * skip old events of a still-open session and write a narrower phantom. So a session
+ * checkpoint is a consistent cut: each session remembers the engine's progress (offsets,
+ * per-partition event times, watermark) from just before its first event (its Origin), and
+ * the checkpoint is the earliest open session's Origin. The replay starts from that exact
+ * state and sees the same events in the same order, so it makes the same merge and close
+ * decisions. Sessions that were open at that point but closed before the checkpoint are
+ * rebuilt only in part; they all end at or before finalWatermarkMs − allowed lateness (the
+ * watermark when the checkpoint was taken), were written in full before, and are not
+ * written again: the engine suppresses output for them (see suppressed()).
  */
 import type { CompiledAggregation } from "./compile.js";
 import { WatermarkTracker } from "./watermark.js";
@@ -54,8 +66,18 @@ export type Output =
 
 /** What to store with the committed offsets (JSON-safe: null stands for "no progress yet"). */
 export interface Checkpoint {
+  /** The watermark to resume with: the current one, or for sessions the earliest open one's Origin. */
   watermarkMs: number | null;
+  /** Sessions: the watermark when the checkpoint was taken (sessions it closed are final). */
+  finalWatermarkMs?: number | null;
   partitions: Record<string, { commitOffset: number; nextOffset: number; maxEventTimeMs: number | null }>;
+}
+
+/** The engine's progress just before an event: where a replay that must see that event starts. */
+interface Origin {
+  readonly seq: number;
+  readonly watermarkMs: number;
+  readonly partitions: ReadonlyMap<number, { offset: number | undefined; maxEventTimeMs: number }>;
 }
 
 export interface StateSize {
@@ -76,6 +98,11 @@ export class AggregationEngine {
   private readonly replayUpTo = new Map<number, number>();
   private nextDeadlineMs = Number.POSITIVE_INFINITY;
   private nextEarlyAtMs: number;
+  /** Sessions: events seen (orders Origins), the Origin of each open session, output suppressed below this. */
+  private seq = 0;
+  private lastOrigin: Origin | undefined;
+  private readonly origins = new Map<WindowState, Origin>();
+  private finalWatermarkMs = Number.NEGATIVE_INFINITY;
   /** Too-late events reported (for metrics). */
   lateEvents = 0;
   /** Redelivered events a window had already folded in (for metrics). */
@@ -110,9 +137,10 @@ export class AggregationEngine {
     const now = this.clock();
     const out: Output[] = [];
     const p = event.partition;
-    this.nextOffsets.set(p, Math.max(this.nextOffsets.get(p) ?? 0, event.offset + 1));
-    const accepted = this.config.window.type === "session" ? this.foldSession(event, out) : this.foldFixed(event, out);
+    this.seq++;
     const replayed = event.offset < (this.replayUpTo.get(p) ?? Number.NEGATIVE_INFINITY);
+    const accepted = this.config.window.type === "session" ? this.foldSession(event, replayed, out) : this.foldFixed(event, out);
+    this.nextOffsets.set(p, Math.max(this.nextOffsets.get(p) ?? 0, event.offset + 1));
     if (!accepted && !replayed) {
       this.lateEvents++;
       out.push({ kind: "late", event, reason: `event time ${event.eventTimeMs} is later than the allowed lateness: watermark ${this.watermarkMs}, allowed lateness ${this.config.allowedLatenessMs} ms` });
@@ -152,6 +180,17 @@ export class AggregationEngine {
       const next = this.nextOffsets.get(p) ?? this.resumeCommits.get(p);
       if (next !== undefined) offsets.set(p, next);
     }
+    const origin = this.earliestOrigin();
+    if (origin) {
+      // Sessions: the consistent cut (see the header); a partition the Origin never read
+      // from keeps its committed offset.
+      for (const p of offsets.keys()) {
+        const o = origin.partitions.get(p)?.offset;
+        if (o === undefined) offsets.delete(p);
+        else offsets.set(p, o);
+      }
+      return offsets;
+    }
     for (const s of this.windows.values()) {
       for (const [p, o] of s.minOffsets) {
         const c = offsets.get(p);
@@ -161,17 +200,38 @@ export class AggregationEngine {
     return offsets;
   }
 
+  private earliestOrigin(): Origin | undefined {
+    let earliest: Origin | undefined;
+    for (const o of this.origins.values()) if (!earliest || o.seq < earliest.seq) earliest = o;
+    return earliest;
+  }
+
+  /** The engine's state before the current event (nextOffsets and the watermark move after the fold). */
+  private originNow(e: AggregationEvent): Origin {
+    if (this.lastOrigin?.seq === this.seq) return this.lastOrigin;
+    const partitions = new Map<number, { offset: number | undefined; maxEventTimeMs: number }>();
+    for (const p of this.tracker.owned()) {
+      partitions.set(p, { offset: this.nextOffsets.get(p) ?? this.resumeCommits.get(p), maxEventTimeMs: this.tracker.maxEventTimeMs(p) ?? Number.NEGATIVE_INFINITY });
+    }
+    const own = partitions.get(e.partition);
+    partitions.set(e.partition, { offset: own?.offset ?? e.offset, maxEventTimeMs: own?.maxEventTimeMs ?? Number.NEGATIVE_INFINITY });
+    return (this.lastOrigin = { seq: this.seq, watermarkMs: this.watermarkMs, partitions });
+  }
+
   checkpoint(): Checkpoint {
+    const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : x);
+    const origin = this.earliestOrigin();
     const partitions: Checkpoint["partitions"] = {};
     for (const [p, commitOffset] of this.committableOffsets()) {
-      const max = this.tracker.maxEventTimeMs(p);
       partitions[String(p)] = {
         commitOffset,
         nextOffset: this.nextOffsets.get(p) ?? this.replayUpTo.get(p) ?? commitOffset,
-        maxEventTimeMs: max === undefined || !Number.isFinite(max) ? null : max,
+        maxEventTimeMs: finite(origin ? origin.partitions.get(p)?.maxEventTimeMs : this.tracker.maxEventTimeMs(p)),
       };
     }
-    return { watermarkMs: Number.isFinite(this.watermarkMs) ? this.watermarkMs : null, partitions };
+    const watermarkMs = finite(origin ? origin.watermarkMs : this.watermarkMs);
+    if (this.config.window.type !== "session") return { watermarkMs, partitions };
+    return { watermarkMs, finalWatermarkMs: finite(Math.max(this.watermarkMs, this.finalWatermarkMs)), partitions };
   }
 
   stateSize(): StateSize {
@@ -186,6 +246,7 @@ export class AggregationEngine {
 
   private restore(resume: Checkpoint, now: number): void {
     this.watermarkMs = resume.watermarkMs ?? Number.NEGATIVE_INFINITY;
+    this.finalWatermarkMs = resume.finalWatermarkMs ?? Number.NEGATIVE_INFINITY;
     for (const [key, p] of Object.entries(resume.partitions)) {
       const partition = Number(key);
       this.tracker.assign(partition, now, p.maxEventTimeMs ?? Number.NEGATIVE_INFINITY);
@@ -215,7 +276,7 @@ export class AggregationEngine {
     return accepted;
   }
 
-  private foldSession(e: AggregationEvent, out: Output[]): boolean {
+  private foldSession(e: AggregationEvent, replayed: boolean, out: Output[]): boolean {
     const w = this.config.window;
     if (w.type !== "session") throw new Error("foldSession called for a fixed window");
     const g = groupKeyOf(this.config.groupBy, e.row);
@@ -226,15 +287,22 @@ export class AggregationEngine {
     if (absorbed.length === 0 && this.tooLate(merged.end)) return false;
     const [base, ...others] = absorbed;
     const s = base ?? newWindowState(this.config, g, merged);
+    if (!base) this.origins.set(s, this.originNow(e));
     const moved: { start: number; end: number }[] = [];
     if (base) {
       for (const o of others) {
+        // A merged session needs every event of its parts: keep the earliest Origin.
+        const a = this.origins.get(base)!;
+        const b = this.origins.get(o)!;
+        if (b.seq < a.seq) this.origins.set(base, b);
         mergeWindowState(base, o);
         if (o.emittedAs) moved.push(o.emittedAs);
         this.untrack(o);
       }
       if (base.start !== merged.start || base.end !== merged.end) {
+        const origin = this.origins.get(base)!;
         this.untrack(base);
+        this.origins.set(base, origin);
         base.start = merged.start;
         base.end = merged.end;
         if (base.emittedAs) moved.push(base.emittedAs);
@@ -242,11 +310,15 @@ export class AggregationEngine {
     }
     if (!this.windows.has(windowId(s))) this.track(s);
     if (!addEvent(this.config, s, e)) this.duplicates++;
-    for (const m of moved) out.push({ kind: "retract", row: retractionRow(s, m, versionOf(s)) });
+    for (const m of moved) if (!this.suppressed(s)) out.push({ kind: "retract", row: retractionRow(s, m, versionOf(s)) });
     if (moved.length > 0) s.emittedAs = undefined;
     this.fireIfClosed(s, out);
     // A retracted row is replaced at once, so the table never lacks the session meanwhile.
     if (moved.length > 0 && s.dirty) this.emit(s, s.firedOnTime ? "late" : "early", out);
+    // Early firings before the crash followed processing-time ticks that a replay does not
+    // repeat: any interval reached while replaying may have been written, so a later move
+    // must retract it.
+    if (replayed && !s.emittedAs) s.emittedAs = { start: s.start, end: s.end };
     return true;
   }
 
@@ -274,9 +346,20 @@ export class AggregationEngine {
   }
 
   private emit(s: WindowState, firing: Firing, out: Output[]): void {
-    out.push({ kind: "result", row: resultRow(this.config, s, firing) });
+    if (!this.suppressed(s)) out.push({ kind: "result", row: resultRow(this.config, s, firing) });
+    // Marked emitted even when suppressed: the row may have been written before the crash,
+    // so a later move of this session must still retract it.
     s.dirty = false;
     s.emittedAs = { start: s.start, end: s.end };
+  }
+
+  /**
+   * A session that ends at or before finalWatermarkMs − allowed lateness was final before
+   * the checkpoint this engine resumed from, and was written in full then; rebuilt now from
+   * a suffix of its events it must not be written again (it would be a narrower phantom).
+   */
+  private suppressed(s: WindowState): boolean {
+    return this.config.window.type === "session" && s.end + this.config.allowedLatenessMs <= this.finalWatermarkMs;
   }
 
   private track(s: WindowState): void {
@@ -291,6 +374,7 @@ export class AggregationEngine {
 
   private untrack(s: WindowState): void {
     this.windows.delete(windowId(s));
+    this.origins.delete(s);
     const list = this.sessions.get(s.groupKey);
     if (!list) return;
     const rest = list.filter((x) => x !== s);

@@ -17,6 +17,13 @@ describe("checkpoint in commit metadata", () => {
   it("resumes a partition committed without metadata from its offset, with no watermark", () => {
     expect(checkpointFromCommits([{ partition: 0, offset: 4, metadata: "" }])).toEqual({ watermarkMs: null, partitions: { "0": { commitOffset: 4, nextOffset: 4, maxEventTimeMs: null } } });
   });
+  it("carries the final watermark of a session checkpoint, the lowest when partitions disagree", () => {
+    const sessions = { ...cp, finalWatermarkMs: 9_000 };
+    expect(checkpointFromCommits(checkpointCommits(sessions))).toEqual(sessions);
+    const a = checkpointCommits(sessions)[0]!;
+    const b = checkpointCommits({ ...sessions, finalWatermarkMs: 8_000 })[1]!;
+    expect(checkpointFromCommits([a, b])!.finalWatermarkMs).toBe(8_000);
+  });
   it("has nothing to resume for a group that never committed", () => {
     expect(checkpointFromCommits([{ partition: 0, offset: -1, metadata: null }])).toBeUndefined();
   });

@@ -4,7 +4,8 @@
  * store: whoever owns a partition next reads both with admin.fetchOffsets.
  *
  * One partition's metadata: {"v":1,"w":watermark|null,"n":nextOffset,"m":maxEventTime|null}
- * (the commit offset is the committed offset itself). Kafka's default limit is 4 KiB.
+ * plus, for session windows, "f":finalWatermark|null (the commit offset is the committed
+ * offset itself). Kafka's default limit is 4 KiB.
  */
 import type { Checkpoint } from "../aggregate/engine.js";
 
@@ -13,12 +14,14 @@ interface PartitionMetadata {
   w: number | null;
   n: number;
   m: number | null;
+  f?: number | null;
 }
 
 /** Offsets and metadata to commit, one entry per partition. */
 export function checkpointCommits(cp: Checkpoint): { partition: number; offset: number; metadata: string }[] {
   return Object.entries(cp.partitions).map(([p, x]) => {
     const meta: PartitionMetadata = { v: 1, w: cp.watermarkMs, n: x.nextOffset, m: x.maxEventTimeMs };
+    if (cp.finalWatermarkMs !== undefined) meta.f = cp.finalWatermarkMs;
     return { partition: Number(p), offset: x.commitOffset, metadata: JSON.stringify(meta) };
   });
 }
@@ -39,6 +42,10 @@ export interface CommittedPartition {
 export function checkpointFromCommits(committed: readonly CommittedPartition[]): Checkpoint | undefined {
   const partitions: Checkpoint["partitions"] = {};
   let watermark: number | null | undefined;
+  // Sessions: partitions that disagree (committed by different owners) have no exact cut;
+  // the lowest final watermark may let a final session be rewritten in part, but never
+  // hides one still open.
+  let final: number | null | undefined;
   for (const c of committed) {
     if (c.offset < 0) continue;
     const meta = parse(c.metadata);
@@ -51,9 +58,12 @@ export function checkpointFromCommits(committed: readonly CommittedPartition[]):
     partitions[String(c.partition)] = { commitOffset: c.offset, nextOffset: Math.max(meta.n, c.offset), maxEventTimeMs: meta.m };
     if (watermark === undefined) watermark = meta.w;
     else if (watermark !== null) watermark = meta.w === null ? null : Math.min(watermark, meta.w);
+    if (meta.f !== undefined) final = final === undefined ? meta.f : final === null || meta.f === null ? null : Math.min(final, meta.f);
   }
   if (Object.keys(partitions).length === 0) return undefined;
-  return { watermarkMs: watermark ?? null, partitions };
+  const cp: Checkpoint = { watermarkMs: watermark ?? null, partitions };
+  if (final !== undefined) cp.finalWatermarkMs = final;
+  return cp;
 }
 
 function parse(metadata: string | null | undefined): PartitionMetadata | undefined {
@@ -61,7 +71,7 @@ function parse(metadata: string | null | undefined): PartitionMetadata | undefin
   try {
     const m = JSON.parse(metadata) as Partial<PartitionMetadata>;
     const numOrNull = (x: unknown) => x === null || (typeof x === "number" && Number.isFinite(x));
-    if (m.v !== 1 || typeof m.n !== "number" || !numOrNull(m.w) || !numOrNull(m.m)) return undefined;
+    if (m.v !== 1 || typeof m.n !== "number" || !numOrNull(m.w) || !numOrNull(m.m) || (m.f !== undefined && !numOrNull(m.f))) return undefined;
     return m as PartitionMetadata;
   } catch {
     return undefined;

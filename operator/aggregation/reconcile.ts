@@ -64,14 +64,14 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
     return { retry: true };
   }
 
-  const { scaling, ...workerConfig } = source.job;
+  const { scaling, singleWorker, ...workerConfig } = source.job;
   const scale = await decideReplicas(ctx, {
     key: `Aggregation/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("aggregation", owner.name).worker,
     groupId: source.job.groupId, topic: source.job.stream.topic, partitions: source.job.stream.partitions, scaling,
   });
   setLag(draft.next, scale);
   const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas } }, ctx.config));
-  draft.condition(workload.condition);
+  draft.condition(singleWorker && workload.condition.status === "True" ? { ...workload.condition, message: `${workload.condition.message}; ${singleWorker}` } : workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
   return { retry: workload.retry, requeueAfterMs: ctx.config.autoscaleIntervalMs };

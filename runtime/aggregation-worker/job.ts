@@ -23,6 +23,19 @@ export interface CompiledAggregationJob {
   output: { database: string; table: string };
   late: LateOutput;
   scaling: { minReplicas: number; maxReplicas: number; targetLagSeconds: number; replicas?: number };
+  /** Why the job runs on one worker only (set when a group's events span partitions). */
+  singleWorker?: string;
+}
+
+/**
+ * Each worker aggregates the partitions it owns, so a group must live in one partition: the
+ * stream's partition key must be one of the group-by fields. Otherwise two workers would
+ * write partial values under one key, so the job is held to one worker (correct, slower).
+ */
+function placement(groupBy: readonly string[], stream: CompiledStream, scaling: CompiledAggregationJob["scaling"]): Pick<CompiledAggregationJob, "scaling" | "singleWorker"> {
+  if (groupBy.includes(stream.keys.partitionBy)) return { scaling };
+  const singleWorker = `one worker only: groupBy (${groupBy.join(", ") || "none"}) does not include the partition key "${stream.keys.partitionBy}" of stream ${stream.name}, so a group's events span partitions; set keys.partitionBy to a group-by field to scale out`;
+  return { scaling: { ...scaling, minReplicas: 1, maxReplicas: 1, ...(scaling.replicas !== undefined && { replicas: Math.min(1, scaling.replicas) }) }, singleWorker };
 }
 
 export function compileAggregationJob(m: Manifest<AggregationSpec>, streams: CompiledStream[], defaultNamespace = "default"): CompiledAggregationJob {
@@ -60,6 +73,6 @@ export function compileAggregationJob(m: Manifest<AggregationSpec>, streams: Com
     engine,
     output,
     late,
-    scaling: { ...s.scaling },
+    ...placement(engine.groupBy, stream, { ...s.scaling }),
   };
 }

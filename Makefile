@@ -11,13 +11,14 @@ export KAFKA4_VERSION ?= 4.1.1
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## Install everything: npm packages, ClickHouse + kcat (apt), Kafka jars (Maven), kube-apiserver/etcd/kubectl (Go)
+setup: ## Install everything: npm packages, ClickHouse + kcat (apt), Kafka jars (Maven), kube-apiserver/etcd/kubectl and helm (Go)
 	@bash scripts/setup/toolchains.sh
 	@bash scripts/setup/npm.sh
 	@bash scripts/setup/apt.sh
 	@bash scripts/setup/kafka.sh $(KAFKA_VERSION)
 	@bash scripts/setup/kafka.sh $(KAFKA4_VERSION)
 	@bash scripts/setup/k8s.sh
+	@bash scripts/setup/helm.sh
 
 test: setup ## Run setup, then typecheck and the whole suite (unit + integration on the real testbed)
 	@$(MAKE) --no-print-directory typecheck

@@ -6,6 +6,15 @@
 {{- end -}}
 {{- end -}}
 
+{{- /*
+Name of the ClusterRole and ClusterRoleBinding. Helm release names are unique per namespace
+only, so the release namespace is part of it: two releases named alike in two namespaces
+must not fight over one cluster-scoped object.
+*/ -}}
+{{- define "sluice.clusterScopedName" -}}
+{{- printf "%s-%s" .Release.Namespace (include "sluice.fullname" .) -}}
+{{- end -}}
+
 {{- define "sluice.serviceAccountName" -}}
 {{- default (include "sluice.fullname" .) .Values.serviceAccount.name -}}
 {{- end -}}

@@ -145,6 +145,7 @@ export const eventStreamStatus = z
     topic: z.string().optional().describe("The Kafka topic the operator manages for this stream."),
     partitions: z.number().int().optional().describe("Partitions the topic has now."),
     schemaVersion: z.number().int().optional().describe("The schema version workers run with: the newest one that passed the compatibility check."),
+    ingestUrl: z.string().optional().describe("In-cluster URL of the stream's collector: POST events here."),
   })
   .describe("What the operator observed and did.");
 

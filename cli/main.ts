@@ -55,10 +55,11 @@ export function program(): Command {
     });
   cli
     .command("worker")
-    .description("Run one sink or aggregation worker from its compiled config (what the operator's Deployments run)")
-    .argument("<component>", "sink or aggregation")
+    .description("Run one sink, aggregation or collector worker from its compiled config (what the operator's Deployments run)")
+    .argument("<component>", "sink, aggregation or collector")
     .requiredOption("--config <file>", "compiled worker config (the operator mounts it from a ConfigMap)")
-    .option("--host <host>", "ops endpoint listen address (/healthz, /readyz, /metrics)", "0.0.0.0")
+    .option("--keys <dir>", "collector: folder of API keys, one file per tenant (the stream's mounted Secret)")
+    .option("--host <host>", "listen address of the ops endpoint (/healthz, /readyz, /metrics; the collector serves events there too)", "0.0.0.0")
     .option("--port <port>", "ops endpoint port (0: any free port)", "8080")
     .action(async (component: string, opts) => {
       try {

@@ -1,22 +1,25 @@
-/** `sluice worker sink|aggregation --config <file>`: what the operator's Deployments run. */
+/** `sluice worker sink|aggregation|collector --config <file>`: what the operator's Deployments run. */
 import { jsonLogger } from "../runtime/log.js";
 import { runWorker, type WorkerComponent } from "../runtime/worker/run-worker.js";
 
 export interface WorkerCommandOptions {
   config: string;
+  keys?: string;
   host: string;
   port: string;
 }
 
 export async function workerCommand(component: string, opts: WorkerCommandOptions): Promise<void> {
-  if (component !== "sink" && component !== "aggregation") throw new Error(`unknown worker "${component}": expected sink or aggregation`);
+  if (component !== "sink" && component !== "aggregation" && component !== "collector") throw new Error(`unknown worker "${component}": expected sink, aggregation or collector`);
   const kafka = process.env.KAFKA_BROKERS;
-  const clickhouse = process.env.CLICKHOUSE_URL;
-  if (!kafka || !clickhouse) throw new Error("sluice worker needs KAFKA_BROKERS and CLICKHOUSE_URL in its environment");
+  const clickhouse = process.env.CLICKHOUSE_URL ?? "";
+  if (!kafka) throw new Error("sluice worker needs KAFKA_BROKERS in its environment");
+  if (component !== "collector" && !clickhouse) throw new Error(`sluice worker ${component} needs CLICKHOUSE_URL in its environment`);
   const log = jsonLogger(`worker-${component}`);
   const worker = await runWorker({
     component: component as WorkerComponent,
     configPath: opts.config,
+    ...(opts.keys !== undefined && { keysDir: opts.keys }),
     kafkaBrokers: kafka.split(","),
     clickhouseUrl: clickhouse,
     host: opts.host,

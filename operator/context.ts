@@ -6,6 +6,7 @@ import * as k8s from "@kubernetes/client-node";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { Admin } from "kafkajs";
 import { kafkaClient } from "../runtime/kafka/client.js";
+import { TopicSpecError } from "../runtime/kafka/ensure-topic.js";
 import { detectServerFeatures, type ServerFeatures } from "../runtime/clickhouse/server-version.js";
 import type { Logger } from "../runtime/log.js";
 import { Applier } from "./apply.js";
@@ -22,6 +23,8 @@ export class OperatorContext {
   readonly applier: Applier;
   readonly events: EventRecorder;
   private admin?: Promise<Admin>;
+  /** Reconciles using each admin client right now (a dropped one is disconnected when this reaches zero). */
+  private readonly adminUsers = new Map<Admin, number>();
   private clickhouseClient?: ClickHouseClient;
   private features?: ServerFeatures;
 
@@ -50,28 +53,38 @@ export class OperatorContext {
   }
 
   /**
-   * Runs `fn` with the shared admin client, and throws the client away when `fn` fails.
-   * kafkajs keeps every topic it was ever asked about in the client's metadata targets
-   * and fails each later metadata refresh while one of them does not exist: one missing
-   * or deleted topic would otherwise block every other stream's reconcile (seen with the
-   * examples on a three-broker cluster). A fresh client starts with no targets.
+   * Runs `fn` with the shared admin client, and throws the client away when `fn` fails
+   * for a reason other than the spec (TopicSpecError: a refused shrink says nothing about
+   * the client). kafkajs keeps every topic it was ever asked about in the client's
+   * metadata targets and fails each later metadata refresh while one of them does not
+   * exist: one missing or deleted topic would otherwise block every other stream's
+   * reconcile (seen with the examples on a three-broker cluster). A fresh client starts
+   * with no targets. A dropped client is disconnected only once the reconciles still
+   * using it are done (disconnecting under them failed them with "write after end").
    */
   async withKafkaAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = await this.kafkaAdmin();
+    const pending = this.kafkaAdmin();
+    const admin = await pending;
+    this.adminUsers.set(admin, (this.adminUsers.get(admin) ?? 0) + 1);
     try {
       return await fn(admin);
     } catch (err) {
-      await this.resetKafkaAdmin();
+      if (!(err instanceof TopicSpecError) && this.admin === pending) this.admin = undefined;
       throw err;
+    } finally {
+      const left = this.adminUsers.get(admin)! - 1;
+      if (left > 0) this.adminUsers.set(admin, left);
+      else this.adminUsers.delete(admin);
+      if (left === 0 && this.admin !== pending) await admin.disconnect().catch(() => {});
     }
   }
 
-  /** Drops the admin client (after a failure, or after deleting topics it knew about). */
+  /** Drops the admin client after deleting topics it knew about (see withKafkaAdmin). */
   async resetKafkaAdmin(): Promise<void> {
     const pending = this.admin;
     this.admin = undefined;
     const admin = await pending?.catch(() => undefined);
-    await admin?.disconnect().catch(() => {});
+    if (admin && !this.adminUsers.has(admin)) await admin.disconnect().catch(() => {});
   }
 
   clickhouse(): ClickHouseClient {

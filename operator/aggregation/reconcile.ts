@@ -19,6 +19,7 @@ import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
 import { validateSpec } from "../validate.js";
 import { applyWorkload } from "../workload/apply-step.js";
 import { desiredWorkload, workloadNames } from "../workload/desired.js";
+import { workerStream } from "../workload/worker-stream.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
 
 export const PLURAL = "aggregations";
@@ -64,10 +65,11 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
     return { retry: true };
   }
 
-  const { scaling, singleWorker, ...workerConfig } = source.job;
+  const { scaling, singleWorker, stream, ...rest } = source.job;
+  const workerConfig = { ...rest, stream: workerStream(stream) };
   const scale = await decideReplicas(ctx, {
     key: `Aggregation/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("aggregation", owner.name).worker,
-    groupId: source.job.groupId, topic: source.job.stream.topic, partitions: source.job.stream.partitions, scaling,
+    groupId: source.job.groupId, topic: stream.topic, partitions: stream.partitions, scaling,
   });
   setLag(draft.next, scale);
   const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas } }, ctx.config));

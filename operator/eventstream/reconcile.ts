@@ -1,6 +1,6 @@
 /**
  * EventStream reconcile, in order: finalizer, validate, ensure schema, ensure topics,
- * write status. Each step names its own failure in a condition; a failed step stops the
+ * ensure the collector workload, write status. Each step names its own failure in a condition; a failed step stops the
  * ones after it, and Ready is True only when every step succeeded.
  */
 import { GROUP, VERSION } from "../../api/common.js";
@@ -15,16 +15,18 @@ import type { Obj } from "../informer.js";
 import type { OwnerRef } from "../owner.js";
 import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
 import { validateSpec } from "../validate.js";
+import { ensureCollector } from "./collector-step.js";
 import { ensureSchema } from "./schema-step.js";
 import { deleteTopics, ensureTopics } from "./topic-step.js";
 
 export const PLURAL = "eventstreams";
-const DEPENDENCIES = ["SchemaCompatible", "TopicReady"] as const;
+const DEPENDENCIES = ["SchemaCompatible", "TopicReady", "WorkloadReady"] as const;
 
 interface StreamStatus extends StatusBase {
   topic?: string;
   partitions?: number;
   schemaVersion?: number;
+  ingestUrl?: string;
 }
 
 export function eventStreamReconciler(ctx: OperatorContext) {
@@ -65,7 +67,13 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   draft.next.topic = stream.topic;
   if (topics.partitions !== undefined) draft.next.partitions = topics.partitions;
   await recordTopicEvents(ctx, owner, draft, topics);
-  return { retry: topics.retry };
+  if (topics.condition.status !== "True") return { retry: topics.retry };
+
+  const collector = await ensureCollector(ctx, owner, stream);
+  draft.condition(collector.condition);
+  if (collector.url) draft.next.ingestUrl = collector.url;
+  else delete draft.next.ingestUrl;
+  return { retry: collector.retry };
 }
 
 async function recordTopicEvents(ctx: OperatorContext, owner: OwnerRef, draft: StatusDraft<StreamStatus>, topics: Awaited<ReturnType<typeof ensureTopics>>) {

@@ -2,8 +2,9 @@
 import type { CompiledSink } from "../../runtime/pipeline/compiled.js";
 import type { OwnerRef } from "../owner.js";
 import { desiredWorkload, type WorkerEnv, type Workload } from "../workload/desired.js";
+import { workerStream } from "../workload/worker-stream.js";
 
 export function desiredSinkWorkload(owner: OwnerRef, sink: CompiledSink, env: WorkerEnv): Workload {
-  const { scaling, ...workerConfig } = sink;
-  return desiredWorkload({ component: "sink", owner, workerConfig, scaling }, env);
+  const { scaling, stream, ...rest } = sink;
+  return desiredWorkload({ component: "sink", owner, workerConfig: { ...rest, stream: workerStream(stream) }, scaling }, env);
 }

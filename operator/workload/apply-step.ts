@@ -21,6 +21,7 @@ export async function applyWorkload(ctx: Pick<OperatorContext, "applier">, desir
     for (const obj of [desired.configMap, desired.serviceAccount]) await ctx.applier.apply(obj);
     const deployment = await ctx.applier.apply<k8s.V1Deployment>(desired.deployment);
     await ctx.applier.apply(desired.podDisruptionBudget);
+    if (desired.service) await ctx.applier.apply(desired.service);
     return {
       retry: false,
       selector: desired.selector,

@@ -5,6 +5,7 @@ import type { EventStreamSpec } from "../../api/eventstream.js";
 import type { SinkSpec } from "../../api/sink.js";
 import { SPEC_HASH_ANNOTATION } from "./desired.js";
 import { desiredSinkWorkload } from "../sink/desired.js";
+import { desiredCollectorWorkload } from "../eventstream/collector-step.js";
 
 const owner = { kind: "Sink", name: "raw", namespace: "shop", uid: "uid-1" };
 const config = { workerImage: "sluice:1", kafkaBrokers: ["k:9092"], clickhouseUrl: "http://ch:8123" };
@@ -64,5 +65,30 @@ describe("a Sink's desired workload", () => {
     }
     expect(JSON.parse((w.configMap.data as Record<string, string>)["sink.json"]!)).toMatchObject({ table: "views", groupId: "sluice.shop.sink.raw" });
     expect(w.podDisruptionBudget.spec).toMatchObject({ maxUnavailable: 1 });
+  });
+});
+
+describe("a stream's desired collector", () => {
+  const streamOwner = { kind: "EventStream", name: "views", namespace: "shop", uid: "uid-2" };
+  it("is a Deployment behind a ClusterIP Service, without ClickHouse settings", () => {
+    const w = desiredCollectorWorkload(streamOwner, stream, config);
+    expect(w.service).toMatchObject({ kind: "Service", metadata: { name: "views-collector", namespace: "shop" }, spec: { selector: w.selector, ports: [{ port: 80, targetPort: "http" }] } });
+    const pod = template(w).spec;
+    expect(pod.containers[0].args).toEqual(["worker", "collector", "--config", "/etc/sluice/collector.json"]);
+    expect(pod.containers[0].env).toEqual([{ name: "KAFKA_BROKERS", value: "k:9092" }]);
+    expect((w.deployment.spec as { replicas: number }).replicas).toBe(2);
+  });
+
+  it("mounts the stream's API-key Secret when ingest has auth", () => {
+    const w = desiredCollectorWorkload(streamOwner, { ...stream, ingest: { ...stream.ingest, authSecret: "views-keys" } }, config);
+    const pod = template(w).spec;
+    expect(pod.containers[0].args).toContain("--keys");
+    expect(pod.volumes).toContainEqual({ name: "keys", secret: { secretName: "views-keys", defaultMode: 0o440 } });
+  });
+
+  it("does not roll when only the topic's size or retention changes", () => {
+    const a = desiredCollectorWorkload(streamOwner, stream, config).hash;
+    expect(desiredCollectorWorkload(streamOwner, { ...stream, partitions: 48, retentionMs: 1 }, config).hash).toBe(a);
+    expect(desiredCollectorWorkload(streamOwner, { ...stream, ingest: { ...stream.ingest, maxEventsPerRequest: 5 } }, config).hash).not.toBe(a);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The Kubernetes objects one worker (a Sink or an Aggregation) runs as, as a pure function
- * of its owner, its compiled config and the operator config: ConfigMap (compiled JSON),
- * ServiceAccount, Deployment, PodDisruptionBudget. No clock, no randomness: the same
+ * The Kubernetes objects one worker (a Sink, an Aggregation, or an EventStream's collector)
+ * runs as, as a pure function of its owner, its compiled config and the operator config:
+ * ConfigMap (compiled JSON), ServiceAccount, Deployment, PodDisruptionBudget, and for the
+ * collector a Service. No clock, no randomness: the same
  * inputs give equal objects, and the spec hash on the pod template changes only when
  * what the pods run changes.
  */
@@ -12,15 +13,19 @@ import type { KubeObject } from "../apply.js";
 
 export const SPEC_HASH_ANNOTATION = "sluice.dev/spec-hash";
 const CONFIG_MOUNT = "/etc/sluice";
+/** The collector reads a stream's API keys from its Secret mounted here (the operator never reads Secrets). */
+const KEYS_MOUNT = "/etc/sluice/keys";
 const HTTP_PORT = 8080;
 
-export type WorkerComponent = "sink" | "aggregation";
+export type WorkerComponent = "sink" | "aggregation" | "collector";
 
 export interface Workload {
   configMap: KubeObject;
   serviceAccount: KubeObject;
   deployment: KubeObject;
   podDisruptionBudget: KubeObject;
+  /** The collector's in-cluster endpoint. */
+  service?: KubeObject;
   hash: string;
   selector: Record<string, string>;
 }
@@ -31,6 +36,8 @@ export interface WorkerInput {
   /** What the worker reads; scaling excluded, so replica changes neither roll pods nor reach them. */
   workerConfig: unknown;
   scaling: { minReplicas: number; replicas?: number };
+  /** Collector: the Secret holding the stream's API keys (tenant -> key), mounted read-only. */
+  keysSecret?: string;
 }
 
 export type WorkerEnv = Pick<OperatorConfig, "workerImage" | "kafkaBrokers" | "clickhouseUrl">;
@@ -44,9 +51,19 @@ export function desiredWorkload(w: WorkerInput, env: WorkerEnv): Workload {
   const labels = workerLabels(w.component, w.owner.name);
   const selector = selectorLabels(w.component, w.owner.name);
   const json = canonicalJson(w.workerConfig);
-  const hash = specHash({ config: json, image: env.workerImage });
+  const hash = specHash({ config: json, image: env.workerImage, ...(w.keysSecret !== undefined && { keysSecret: w.keysSecret }) });
   const meta = (name: string) => ({ name, namespace: w.owner.namespace, labels, ownerReferences: [ownerReference(w.owner)] });
+  const service: KubeObject | undefined =
+    w.component === "collector"
+      ? {
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: meta(names.worker),
+          spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+        }
+      : undefined;
   return {
+    ...(service && { service }),
     hash,
     selector,
     configMap: { apiVersion: "v1", kind: "ConfigMap", metadata: meta(names.config), data: { [names.key]: json } },
@@ -60,7 +77,7 @@ export function desiredWorkload(w: WorkerInput, env: WorkerEnv): Workload {
         selector: { matchLabels: selector },
         template: {
           metadata: { labels, annotations: { [SPEC_HASH_ANNOTATION]: hash } },
-          spec: podSpec(w.component, names, env),
+          spec: podSpec(w, names, env),
         },
       },
     },
@@ -73,7 +90,11 @@ export function desiredWorkload(w: WorkerInput, env: WorkerEnv): Workload {
   };
 }
 
-function podSpec(component: WorkerComponent, names: ReturnType<typeof workloadNames>, env: WorkerEnv) {
+function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: WorkerEnv) {
+  const component = w.component;
+  // The collector talks to Kafka only; the others write to ClickHouse too.
+  const envVars = [{ name: "KAFKA_BROKERS", value: env.kafkaBrokers.join(",") }, ...(component === "collector" ? [] : [{ name: "CLICKHOUSE_URL", value: env.clickhouseUrl }])];
+  const keys = component === "collector" && w.keysSecret !== undefined ? w.keysSecret : undefined;
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
   return {
     serviceAccountName: names.worker,
@@ -85,21 +106,23 @@ function podSpec(component: WorkerComponent, names: ReturnType<typeof workloadNa
       {
         name: component,
         image: env.workerImage,
-        args: ["worker", component, "--config", `${CONFIG_MOUNT}/${names.key}`],
-        env: [
-          { name: "KAFKA_BROKERS", value: env.kafkaBrokers.join(",") },
-          { name: "CLICKHOUSE_URL", value: env.clickhouseUrl },
-        ],
+        args: ["worker", component, "--config", `${CONFIG_MOUNT}/${names.key}`, ...(keys ? ["--keys", KEYS_MOUNT] : [])],
+        env: envVars,
         ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
         livenessProbe: probe("/healthz"),
         readinessProbe: probe("/readyz"),
         resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
-        volumeMounts: [{ name: "config", mountPath: CONFIG_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+        volumeMounts: [
+          { name: "config", mountPath: CONFIG_MOUNT, readOnly: true },
+          ...(keys ? [{ name: "keys", mountPath: KEYS_MOUNT, readOnly: true }] : []),
+          { name: "tmp", mountPath: "/tmp" },
+        ],
       },
     ],
     volumes: [
       { name: "config", configMap: { name: names.config } },
+      ...(keys ? [{ name: "keys", secret: { secretName: keys, defaultMode: 0o440 } }] : []),
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
     ],
   };

@@ -248,13 +248,18 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
   return { stop: shutdown, failed };
 }
 
-/** Late events are rare and wait for reconciliation: a few partitions, the stream's retention. */
+/**
+ * Late events are rare and wait for reconciliation: a few partitions (fixed: the operator
+ * leaves the stream's partition count out of worker configs), the stream's retention.
+ */
+const LATE_TOPIC_PARTITIONS = 3;
+
 async function ensureLateTopic(admin: Admin, job: CompiledAggregationJob, name: string): Promise<void> {
   const brokers = (await admin.describeCluster()).brokers.length;
   const rf = Math.min(job.stream.replicationFactor, brokers);
   await ensureTopic(admin, {
     name,
-    partitions: Math.min(job.stream.partitions, 3),
+    partitions: LATE_TOPIC_PARTITIONS,
     replicationFactor: rf,
     configs: topicConfigs({ ...job.stream, minInSyncReplicas: Math.min(job.stream.minInSyncReplicas, rf) }),
   });

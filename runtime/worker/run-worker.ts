@@ -1,23 +1,28 @@
 /**
  * One worker process as the operator deploys it: a sink or an aggregation from its
- * compiled config, plus the ops endpoint. Fails loudly (the returned promise rejects) on
+ * compiled config, plus the ops endpoint; or a stream's collector, whose own server
+ * answers /healthz, /readyz and /metrics beside the events endpoint. Fails loudly (the returned promise rejects) on
  * an unrecoverable error, so Kubernetes restarts the pod and the event is visible.
  */
-import type { CompiledSink } from "../pipeline/compiled.js";
+import type { CompiledSink, CompiledStream } from "../pipeline/compiled.js";
+import { startCollector } from "../collector/server.js";
 import type { CompiledAggregationJob } from "../aggregation-worker/index.js";
 import { startAggregation } from "../aggregation-worker/index.js";
 import { startSink } from "../sink/index.js";
 import { createRegistry } from "../metrics/registry.js";
 import type { Logger } from "../log.js";
-import { readWorkerConfig } from "./config-file.js";
+import { readKeysDir, readWorkerConfig, WorkerConfigError } from "./config-file.js";
 import { startOpsServer } from "./ops-server.js";
 
-export type WorkerComponent = "sink" | "aggregation";
+export type WorkerComponent = "sink" | "aggregation" | "collector";
 
 export interface WorkerOptions {
   component: WorkerComponent;
   configPath: string;
+  /** Collector: a folder with one file per tenant holding its API key (a mounted Secret). */
+  keysDir?: string;
   kafkaBrokers: string[];
+  /** Not used by the collector. */
   clickhouseUrl: string;
   host: string;
   port: number;
@@ -31,6 +36,7 @@ export interface RunningWorker {
 }
 
 export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
+  if (o.component === "collector") return runCollector(o);
   // Read the config before opening any socket: a bad config must end the process at once.
   const config = readWorkerConfig<CompiledSink | CompiledAggregationJob>(o.configPath);
   const registry = createRegistry();
@@ -58,4 +64,15 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
       await ops.stop();
     },
   };
+}
+
+async function runCollector(o: WorkerOptions): Promise<RunningWorker> {
+  const stream = readWorkerConfig<CompiledStream>(o.configPath);
+  const secrets = new Map<string, Record<string, string>>();
+  if (stream.ingest.authSecret !== undefined) {
+    if (o.keysDir === undefined) throw new WorkerConfigError(`stream ${stream.name} requires API keys (Secret ${stream.ingest.authSecret}): pass --keys <dir>`);
+    secrets.set(stream.ingest.authSecret, readKeysDir(o.keysDir));
+  }
+  const collector = await startCollector({ streams: [stream], secrets, kafkaBrokers: o.kafkaBrokers, host: o.host, port: o.port, registry: createRegistry(), logger: o.log });
+  return { opsUrl: collector.url, failed: new Promise<never>(() => {}), stop: () => collector.stop() };
 }

@@ -175,12 +175,14 @@ describe("when the operator is stopped mid-reconcile and a new one starts", () =
     expect(schemas.items.map((c) => c.metadata!.name).sort()).toEqual(streams.map((s) => `${s}-schema-v1`));
     const managed = "app.kubernetes.io/managed-by=sluice-operator";
     const configs = await core.listNamespacedConfigMap({ namespace: ns.namespace, labelSelector: managed });
-    const expected = streams.flatMap((s) => [`${s}-schema-v1`, `${s}-sink-sink-config`]).sort();
+    const expected = streams.flatMap((s) => [`${s}-schema-v1`, `${s}-sink-sink-config`, `${s}-collector-config`]).sort();
     expect(configs.items.map((c) => c.metadata!.name).sort()).toEqual(expected);
     const deployments = await apps.listNamespacedDeployment({ namespace: ns.namespace, labelSelector: managed });
-    expect(deployments.items.map((d) => d.metadata!.name).sort()).toEqual(streams.map((s) => `${s}-sink-sink`));
+    expect(deployments.items.map((d) => d.metadata!.name).sort()).toEqual(streams.flatMap((s) => [`${s}-collector`, `${s}-sink-sink`]).sort());
     const accounts = await core.listNamespacedServiceAccount({ namespace: ns.namespace, labelSelector: managed });
-    expect(accounts.items).toHaveLength(streams.length);
+    expect(accounts.items).toHaveLength(2 * streams.length);
+    const services = await core.listNamespacedService({ namespace: ns.namespace, labelSelector: managed });
+    expect(services.items.map((x) => x.metadata!.name).sort()).toEqual(streams.map((s) => `${s}-collector`));
   }, 180_000);
 });
 

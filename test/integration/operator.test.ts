@@ -145,6 +145,28 @@ describe("the operator on the real testbed", () => {
     expect(pdb.metadata?.ownerReferences?.[0]).toMatchObject(owned);
   });
 
+  it("gives the stream its own collector: Deployment mounting the API-key Secret, Service, PDB, and its URL in status", async () => {
+    const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === o.metadata.generation);
+    expect(condition(s, "WorkloadReady")).toMatchObject({ status: "True" });
+    expect(s.status.ingestUrl).toBe(`http://page-views-collector.${namespace}.svc/v1/streams/page-views/events`);
+    const owned = { kind: "EventStream", name: "page-views", uid: s.metadata.uid, controller: true };
+    const deployment = await apps.readNamespacedDeployment({ namespace, name: "page-views-collector" });
+    expect(deployment.metadata?.ownerReferences?.[0]).toMatchObject(owned);
+    expect(deployment.spec?.replicas).toBe(2);
+    const pod = deployment.spec!.template.spec!;
+    expect(pod.containers[0]!.args).toEqual(["worker", "collector", "--config", "/etc/sluice/collector.json", "--keys", "/etc/sluice/keys"]);
+    expect(pod.volumes?.find((v) => v.name === "keys")?.secret?.secretName).toBe("page-views-keys");
+    expect(pod.containers[0]!.env?.map((e) => e.name)).toEqual(["KAFKA_BROKERS"]);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    const service = await core.readNamespacedService({ namespace, name: "page-views-collector" });
+    expect(service.spec?.ports?.[0]).toMatchObject({ port: 80, targetPort: "http" });
+    expect(service.spec?.selector).toEqual(deployment.spec?.selector?.matchLabels);
+    expect(service.metadata?.ownerReferences?.[0]).toMatchObject(owned);
+    expect((await policy.readNamespacedPodDisruptionBudget({ namespace, name: "page-views-collector" })).metadata?.ownerReferences?.[0]).toMatchObject(owned);
+    const config = JSON.parse((await core.readNamespacedConfigMap({ namespace, name: "page-views-collector-config" })).data!["collector.json"]!);
+    expect(config).toMatchObject({ name: "page-views", topic, schema: { version: 1 } });
+  });
+
   it("reports the sink's lag from Kafka, and holds its replicas while no worker consumes (no rate to size from)", async () => {
     const producer = kafkaClient(env.kafkaBrokers, "operator-test-producer").producer();
     await producer.connect();
@@ -194,14 +216,36 @@ describe("the operator on the real testbed", () => {
     expect(await hash()).toBe(after);
   });
 
-  it("grows the topic when partitions go from 3 to 6", async () => {
-    const patched = await patchSpec("eventstreams", "page-views", { topic: { partitions: 6 } });
-    const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === patched.metadata.generation);
-    expect(s.status.partitions).toBe(6);
-    expect(await partitions(topic)).toBe(6);
+  /** The spec hash of every Deployment in the namespace: what a change rolled. */
+  const hashes = async () =>
+    Object.fromEntries((await apps.listNamespacedDeployment({ namespace })).items.map((d) => [d.metadata!.name!, d.spec?.template.metadata?.annotations?.[SPEC_HASH_ANNOTATION]]));
+
+  it("grows the topic 3 -> 6 -> 12 rolling no pods; 12 -> 6 is refused by the API server, naming the field, and the topic stays at 12", async () => {
+    const before = await hashes();
+    for (const n of [6, 12]) {
+      const patched = await patchSpec("eventstreams", "page-views", { topic: { partitions: n } });
+      const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === patched.metadata.generation);
+      expect(s.status.partitions).toBe(n);
+      expect(await partitions(topic)).toBe(n);
+    }
+    expect(await hashes()).toEqual(before);
+    // The CRD's transition rule refuses a shrink at admission; a topic that is larger than
+    // its spec some other way is the operator's to refuse (the "shrinker" test below).
+    const refused = patchSpec("eventstreams", "page-views", { topic: { partitions: 6 } });
+    await expect(refused).rejects.toMatchObject({ code: 422, body: expect.stringContaining("spec.topic.partitions") });
+    expect((await get("eventstreams", "page-views"))!.spec.topic.partitions).toBe(12);
+    expect(await partitions(topic)).toBe(12);
   });
 
-  it("accepts a compatible schema change: a new optional field becomes schema v2 and a new column", async () => {
+  it("accepts a compatible schema change: a new optional field becomes schema v2 and a new column; only the stream's readers roll", async () => {
+    // An unrelated stream with its own collector must not roll.
+    const other = stream();
+    other.metadata.name = "page-clicks";
+    apply(other);
+    await settled("eventstreams", "page-clicks", (o) => o.status?.observedGeneration === o.metadata.generation);
+    const before = await hashes();
+    expect(Object.keys(before).sort()).toEqual(["active-users-per-minute-aggregation", "page-clicks-collector", "page-views-collector", "page-views-raw-sink"]);
+
     const fields = [...stream().spec.schema.fields, { name: "country", type: "string" }];
     const patched = await patchSpec("eventstreams", "page-views", { schema: { version: 2, fields } });
     const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === patched.metadata.generation);
@@ -209,6 +253,12 @@ describe("the operator on the real testbed", () => {
     expect(condition(s, "SchemaCompatible")).toMatchObject({ status: "True" });
     expect((await core.readNamespacedConfigMap({ namespace, name: "page-views-schema-v2" })).data?.["schema.json"]).toContain("country");
     await waitFor("column country", async () => ((await existingColumns(clickhouse, { database, table: "page_views" })).has("country") ? true : undefined), { timeoutMs: 30_000 });
+    // Everything that validates page-views events needs v2 (a strict schema refuses unknown fields); nothing else moves.
+    const after = await waitFor("the page-views readers to roll", async () => {
+      const h = await hashes();
+      return ["page-views-collector", "page-views-raw-sink", "active-users-per-minute-aggregation"].every((d) => h[d] !== before[d]) ? h : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(after["page-clicks-collector"]).toBe(before["page-clicks-collector"]);
   });
 
   it("refuses an incompatible change, naming the field, and keeps running v2 with no new column", async () => {

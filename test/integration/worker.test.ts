@@ -13,6 +13,8 @@ import { waitFor } from "../testbed/poll.js";
 import { clickEvent } from "../support/load-generator.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { canonicalJson } from "../../operator/spec-hash.js";
+import { desiredCollectorWorkload } from "../../operator/eventstream/collector-step.js";
+import { mkdirSync } from "node:fs";
 
 describe("sluice worker sink, as the operator's Deployment runs it", () => {
   const env = testbedEnv();
@@ -82,4 +84,46 @@ describe("sluice worker sink, as the operator's Deployment runs it", () => {
     expect(code).toBe(1);
     expect(stderr).toContain("cannot read worker config /nonexistent/sink.json");
   });
+
+  it("sluice worker collector: takes events for its stream with the mounted API keys, serves probes, exits 0 on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-collector-"));
+    const config = join(dir, "collector.json");
+    // Exactly what the operator writes into the collector's ConfigMap.
+    const workload = desiredCollectorWorkload({ kind: "EventStream", name: stream.name, namespace: stream.namespace, uid: "u" }, stream, { workerImage: "x", kafkaBrokers: env.kafkaBrokers, clickhouseUrl: "" });
+    writeFileSync(config, (workload.configMap.data as Record<string, string>)["collector.json"]!);
+    // A Secret volume as the kubelet lays it out: one file per key, plus dot-named bookkeeping.
+    const keys = join(dir, "keys");
+    mkdirSync(join(keys, "..data"), { recursive: true });
+    writeFileSync(join(keys, "shop-a"), "demo-key-shop-a\n");
+    const child = spawn(join(repoRoot, "bin", "sluice.js"), ["worker", "collector", "--config", config, "--keys", keys, "--host", "127.0.0.1", "--port", "0"], {
+      env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: "" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const admin = kafkaClient(env.kafkaBrokers, "worker-test").admin();
+    await admin.connect();
+    const total = async () => (await admin.fetchTopicOffsets(stream.topic)).reduce((n, p) => n + Number(p.high), 0);
+    try {
+      const before = await total();
+      const line = await new Promise<string>((ok) => createInterface({ input: child.stdout! }).once("line", ok));
+      const { ops } = JSON.parse(line) as { ops: string };
+      expect((await fetch(`${ops}/healthz`)).status).toBe(200);
+      await waitFor("collector ready", async () => ((await fetch(`${ops}/readyz`)).status === 200 ? true : undefined));
+      const post = (key: string) =>
+        fetch(`${ops}/v1/streams/${stream.name}/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          body: JSON.stringify(Array.from({ length: 50 }, (_, i) => clickEvent(i, "shop-a"))),
+        });
+      expect((await post("wrong-key")).status).toBe(401);
+      const ok = await post("demo-key-shop-a");
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { accepted: number }).accepted).toBe(50);
+      expect((await total()) - before).toBe(50);
+    } finally {
+      child.kill("SIGTERM");
+      await admin.disconnect();
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
 });

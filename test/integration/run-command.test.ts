@@ -12,6 +12,9 @@ describe("sluice run -f examples/clickstream/", () => {
       env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // Drain the log: a full pipe blocks the child's (synchronous) writes to stderr.
+    let log = "";
+    child.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
     const exited = new Promise<number | null>((r) => child.once("exit", r));
     try {
       const url = await new Promise<string>((ok, fail) => {
@@ -19,7 +22,7 @@ describe("sluice run -f examples/clickstream/", () => {
           const m = /^collector: POST (\S+)\/v1\/streams\/page-views\/events/.exec(line);
           if (m) ok(m[1]!);
         });
-        void exited.then((code) => fail(new Error(`sluice run exited early with ${code}`)));
+        void exited.then((code) => fail(new Error(`sluice run exited early with ${code}:\n${log}`)));
       });
       const res = await fetch(`${url}/v1/streams/page-views/events`, {
         method: "POST",

@@ -18,7 +18,6 @@ export async function operatorCommand(opts: OperatorCommandOptions): Promise<voi
   const registry = createRegistry();
   let lost = () => {};
   const leadershipLost = new Promise<void>((resolve) => (lost = resolve));
-  const operator = await startOperator({ kc, config, log, registry, onLostLeadership: () => lost() });
   const server = createServer((req, res) => {
     if (req.url === "/metrics") {
       void registry.metrics().then((body) => res.writeHead(200, { "content-type": registry.contentType }).end(body));
@@ -28,7 +27,10 @@ export async function operatorCommand(opts: OperatorCommandOptions): Promise<voi
       res.writeHead(404).end();
     }
   });
+  // Serve probes and metrics before waiting for the Lease: a standby blocks in
+  // startOperator until it leads, and must answer its liveness probe meanwhile.
   server.listen(Number(opts.metricsPort));
+  const operator = await startOperator({ kc, config, log, registry, onLostLeadership: () => lost() });
   const signalled = new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());

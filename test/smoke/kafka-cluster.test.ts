@@ -33,10 +33,22 @@ describe(`a three-node Kafka ${KAFKA4} cluster`, () => {
     });
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ key: "a", value: "before" }] });
+    // KRaft brokers learn new leaders asynchronously: right after creation (or a broker
+    // stop) a broker may still answer "does not host this topic-partition", a retriable
+    // error. Retry those until a deadline; anything else fails the test at once.
+    const send = (value: string) =>
+      waitFor(`an acked write of "${value}"`, async () =>
+        producer.send({ topic, acks: -1, messages: [{ key: value, value }] }).then(
+          () => true,
+          (err: { retriable?: boolean }) => {
+            if (err.retriable) return undefined;
+            throw err;
+          },
+        ), { timeoutMs: 30_000 });
+    await send("before");
 
     await cluster.servers[2]!.stop();
-    await producer.send({ topic, acks: -1, messages: [{ key: "b", value: "after" }] });
+    await send("after");
     await producer.disconnect();
 
     const consumer = kafka.consumer({ groupId: randomName("g") });

@@ -1,0 +1,137 @@
+/**
+ * Two real `sluice operator` processes against the testbed, as two replicas of the chart's
+ * Deployment run: only the Lease holder reconciles; SIGKILL the holder in the middle of
+ * reconciling, and the standby takes the Lease once it expires and converges with exactly
+ * one of every object.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as k8s from "@kubernetes/client-node";
+import yaml from "js-yaml";
+import { KINDS } from "../../api/kinds.js";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { repoRoot } from "../testbed/paths.js";
+import { waitFor } from "../testbed/poll.js";
+import { kubeConfig, kubectl } from "../support/kube.js";
+import { randomName, testbedEnv } from "../support/testbed-env.js";
+
+const env = testbedEnv();
+const GROUP = "sluice.dev";
+const VERSION = "v1alpha1";
+const kc = kubeConfig();
+const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const apps = kc.makeApiClient(k8s.AppsV1Api);
+const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
+type Live = Doc & { metadata: { generation: number }; status?: any };
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+interface OperatorProcess {
+  child: ChildProcess;
+  metricsPort: number;
+  exited: Promise<number | null>;
+  log: () => string;
+}
+
+describe("two sluice operator processes", () => {
+  const namespace = randomName("op-procs");
+  const streams = ["s-a", "s-b", "s-c"];
+  const procs: OperatorProcess[] = [];
+
+  async function startProcess(): Promise<OperatorProcess> {
+    const metricsPort = await freePort();
+    const child = spawn(join(repoRoot, "bin", "sluice.js"), ["operator", "-n", namespace, "--leader-election-namespace", namespace, "--metrics-port", String(metricsPort), "--worker-image", "sluice:test", "--resync", "30s"], {
+      env: { ...process.env, KUBECONFIG: env.kubeconfig, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    // Drained: a full pipe would block the child's synchronous log writes.
+    let log = "";
+    child.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
+    const p = { child, metricsPort, exited: new Promise<number | null>((r) => child.once("exit", r)), log: () => log };
+    procs.push(p);
+    return p;
+  }
+  const reconciles = async (p: OperatorProcess) => {
+    const text = await (await fetch(`http://127.0.0.1:${p.metricsPort}/metrics`)).text();
+    return [...text.matchAll(/^sluice_operator_reconcile_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const holder = async () => (await coordination.readNamespacedLease({ namespace, name: "sluice-operator" }).catch(() => undefined))?.spec?.holderIdentity;
+  const pidOf = (identity: string | undefined) => Number(identity?.split("-").pop());
+  const get = (name: string) => custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", name }).then((o) => o as Live, () => undefined);
+  const ready = (o: Live | undefined) => o?.status?.conditions?.find((c: { type: string }) => c.type === "Ready")?.status === "True" && o.status.observedGeneration === o.metadata.generation;
+  function stream(name: string): Doc {
+    const s = yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", "stream.yaml"), "utf8")) as Doc;
+    s.metadata.name = name;
+    s.spec.topic = { ...s.spec.topic, partitions: 2, replicationFactor: 1, minInSyncReplicas: 1 };
+    delete s.spec.deadLetter;
+    return s;
+  }
+
+  beforeAll(async () => {
+    kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds")]);
+    kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+  });
+
+  afterAll(async () => {
+    for (const p of procs) p.child.kill("SIGKILL");
+    await Promise.all(procs.map((p) => p.exited));
+    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams" })) as { items: Live[] };
+    for (const o of list.items) {
+      await custom
+        .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
+        .catch(() => {});
+    }
+    await core.deleteNamespace({ name: namespace }).catch(() => {});
+    const admin = kafkaClient(env.kafkaBrokers, "operator-processes-test").admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
+    await admin.disconnect();
+  });
+
+  it("only the Lease holder acts; SIGKILLed mid-reconcile, the standby takes over and converges with one of every object", async () => {
+    const [a, b] = [await startProcess(), await startProcess()];
+    const leaderPid = pidOf(await waitFor("a Lease holder", holder, { timeoutMs: 30_000 }));
+    const [leader, standby] = leaderPid === a.child.pid ? [a, b] : [b, a];
+    expect(leader.child.pid).toBe(leaderPid);
+
+    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(stream("s-a")));
+    await waitFor("s-a Ready", async () => (ready(await get("s-a")) ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor("the standby's metrics", async () => ((await reconciles(standby).catch(() => undefined)) !== undefined ? true : undefined));
+    expect(await reconciles(leader)).toBeGreaterThan(0);
+    expect(await reconciles(standby)).toBe(0);
+
+    // Kill the holder as soon as it has been handed two new streams (mid-reconcile, or
+    // before it: either way the standby must finish the job alone).
+    const before = await reconciles(leader);
+    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], [stream("s-b"), stream("s-c")].map((d) => JSON.stringify(d)).join("\n"));
+    await waitFor("the leader to start on them", async () => ((await reconciles(leader)) > before ? true : undefined), { timeoutMs: 20_000, intervalMs: 10 });
+    leader.child.kill("SIGKILL");
+    expect(await leader.exited).toBeNull();
+
+    await waitFor("the standby to hold the Lease", async () => (pidOf(await holder()) === standby.child.pid ? true : undefined), { timeoutMs: 40_000 });
+    for (const s of streams) await waitFor(`${s} Ready`, async () => (ready(await get(s)) ? true : undefined), { timeoutMs: 60_000 });
+    expect(await reconciles(standby)).toBeGreaterThan(0);
+
+    const managed = "app.kubernetes.io/managed-by=sluice-operator";
+    const names = (items: { metadata?: { name?: string } }[]) => items.map((i) => i.metadata!.name!).sort();
+    expect(names((await apps.listNamespacedDeployment({ namespace, labelSelector: managed })).items)).toEqual(streams.map((s) => `${s}-collector`));
+    expect(names((await core.listNamespacedService({ namespace, labelSelector: managed })).items)).toEqual(streams.map((s) => `${s}-collector`));
+    expect(names((await core.listNamespacedConfigMap({ namespace, labelSelector: managed })).items)).toEqual(streams.flatMap((s) => [`${s}-collector-config`, `${s}-schema-v1`]).sort());
+    expect(standby.child.exitCode).toBeNull();
+  }, 240_000);
+});

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
@@ -14,6 +13,7 @@ import yaml from "js-yaml";
 import { KINDS } from "../../api/kinds.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { repoRoot } from "../testbed/paths.js";
+import { freePort } from "../testbed/ports.js";
 import { waitFor } from "../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
@@ -28,16 +28,6 @@ const apps = kc.makeApiClient(k8s.AppsV1Api);
 const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
 type Live = Doc & { metadata: { generation: number }; status?: any };
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 interface OperatorProcess {
   child: ChildProcess;

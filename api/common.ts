@@ -119,6 +119,12 @@ export const workerStatus = {
   lagSeconds: z.number().min(0).optional().describe("Consumer lag in seconds: how far behind the newest event the workers are."),
 };
 
+/**
+ * What deleting a resource does to the data it owns. Each kind owns its own data: a stream
+ * its topics, a Sink its table, an Aggregation its aggregate and late tables.
+ */
+export const deletionPolicy = (description: string) => z.enum(["Retain", "Delete"]).default("Retain").describe(description);
+
 /** Unique names in a list: the CRD enforces this with a list-map, zod with this check. */
 export function uniqueBy<T>(key: (t: T) => string, what: string) {
   return (items: T[], ctx: z.RefinementCtx) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { crdFiles } from "./crd-files.js";
+import { CRD_DIRS, crdFiles } from "./crd-files.js";
 import { crdFor } from "./crd.js";
 import { KINDS } from "./kinds.js";
 import { repoRoot } from "./repo-root.js";
@@ -17,9 +17,11 @@ function* nodes(node: Json, path: string): Generator<[string, Json]> {
 }
 
 describe("the generated CRDs", () => {
-  it("match the files in crds/ (run `make crds` after changing api/)", () => {
-    for (const [file, text] of crdFiles()) {
-      expect(readFileSync(join(repoRoot, "crds", file), "utf8"), `crds/${file} is stale: run make crds`).toBe(text);
+  it("match the files in crds/ and the chart's crds/ (run `make crds` after changing api/)", () => {
+    for (const dir of CRD_DIRS) {
+      for (const [file, text] of crdFiles()) {
+        expect(readFileSync(join(repoRoot, dir, file), "utf8"), `${dir}/${file} is stale: run make crds`).toBe(text);
+      }
     }
   });
 

@@ -3,7 +3,7 @@
  * place them, and how the HTTP collector accepts them.
  */
 import { z } from "zod";
-import { cel, clusterRefs, identifier, retention, secretRef, statusBase, topicName, uniqueBy } from "./common.js";
+import { cel, clusterRefs, deletionPolicy, identifier, retention, secretRef, statusBase, topicName, uniqueBy } from "./common.js";
 
 export const FIELD_TYPES = ["string", "int32", "int64", "float64", "boolean", "timestamp", "uuid"] as const;
 
@@ -109,10 +109,9 @@ export const eventStreamSpec = z
       .strict()
       .optional()
       .describe("Where poison events go, with error headers. They never block a partition and never vanish."),
-    deletionPolicy: z
-      .enum(["Retain", "Delete"])
-      .default("Retain")
-      .describe("What deleting the resource does to its data. Retain (default) keeps the topic and tables; Delete removes them."),
+    deletionPolicy: deletionPolicy(
+      "What deleting the stream does to its topics. Retain (default) keeps the topic and its dead-letter topic; Delete removes both. Tables belong to the Sinks and Aggregations that write them, each with its own deletionPolicy.",
+    ),
     clusters: clusterRefs.optional(),
   })
   .strict()

@@ -14,6 +14,7 @@ import type { Clock } from "./clock.js";
 import type { OperatorConfig } from "./config.js";
 import { EventRecorder } from "./events.js";
 import { Autoscaler } from "./autoscale/autoscaler.js";
+import type { Writer } from "./table-cleanup.js";
 
 export class OperatorContext {
   readonly custom: k8s.CustomObjectsApi;
@@ -25,6 +26,11 @@ export class OperatorContext {
   private admin?: Promise<Admin>;
   /** Reconciles using each admin client right now (a dropped one is disconnected when this reaches zero). */
   private readonly adminUsers = new Map<Admin, number>();
+  /**
+   * Every Sink and Aggregation in the watched namespaces, from the informers' caches (set
+   * by startOperator): deletion asks it whether a table is still written by someone else.
+   */
+  writers: () => Writer[] = () => [];
   private clickhouseClient?: ClickHouseClient;
   private features?: ServerFeatures;
 

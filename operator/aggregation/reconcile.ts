@@ -1,7 +1,8 @@
 /**
  * Aggregation reconcile, the Sink's pattern: validate, resolve the source stream (running
  * schema) and compile the job, ensure the aggregate (and late) tables, apply the workload,
- * write status. No finalizer: tables are retained and the workload is owner-referenced.
+ * write status. The workload is owner-referenced; under deletionPolicy Delete a finalizer
+ * drops the tables first (table-cleanup.ts).
  */
 import { GROUP, VERSION } from "../../api/common.js";
 import type { AggregationSpec } from "../../api/aggregation.js";
@@ -21,6 +22,7 @@ import { applyWorkload } from "../workload/apply-step.js";
 import { desiredWorkload, workloadNames } from "../workload/desired.js";
 import { workerStream } from "../workload/worker-stream.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
+import { finalizeWriter, syncFinalizer } from "../table-cleanup.js";
 
 export const PLURAL = "aggregations";
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -35,11 +37,11 @@ interface AggregationStatus extends StatusBase {
 export function aggregationReconciler(ctx: OperatorContext) {
   return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
     const obj = await getAggregation(ctx, namespace, name);
-    if (!obj || obj.metadata?.deletionTimestamp) {
-      ctx.autoscaler.forget(`Aggregation/${namespace}/${name}`);
-      return {};
-    }
-    const owner: OwnerRef = { kind: "Aggregation", name, namespace, uid: obj.metadata!.uid! };
+    if (!obj || obj.metadata?.deletionTimestamp) ctx.autoscaler.forget(`Aggregation/${namespace}/${name}`);
+    if (!obj) return {};
+    const owner = { kind: "Aggregation" as const, name, namespace, uid: obj.metadata!.uid! };
+    if (obj.metadata?.deletionTimestamp) return finalizeWriter(ctx, PLURAL, "aggregation", owner, obj);
+    await syncFinalizer(ctx, PLURAL, "Aggregation", obj);
     const draft = new StatusDraft<AggregationStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
     const result = await reconcileSteps(ctx, obj, owner, draft);
     draft.finish(DEPENDENCIES);

@@ -1,7 +1,8 @@
 /**
  * Sink reconcile, in order: validate, resolve the source stream, ensure the table, apply
- * the workload, write status. The Sink has no finalizer: its tables are always retained
- * and its workload objects are owner-referenced, so garbage collection removes them.
+ * the workload, write status. Its workload objects are owner-referenced, so garbage
+ * collection removes them; under deletionPolicy Delete a finalizer drops its table first
+ * (table-cleanup.ts).
  */
 import { GROUP, VERSION } from "../../api/common.js";
 import type { SinkSpec } from "../../api/sink.js";
@@ -18,6 +19,7 @@ import { applyWorkload } from "../workload/apply-step.js";
 import { desiredSinkWorkload } from "./desired.js";
 import { workloadNames } from "../workload/desired.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
+import { finalizeWriter, syncFinalizer } from "../table-cleanup.js";
 
 export const PLURAL = "sinks";
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -32,11 +34,11 @@ interface SinkStatus extends StatusBase {
 export function sinkReconciler(ctx: OperatorContext) {
   return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
     const obj = await getSink(ctx, namespace, name);
-    if (!obj || obj.metadata?.deletionTimestamp) {
-      ctx.autoscaler.forget(`Sink/${namespace}/${name}`);
-      return {};
-    }
-    const owner: OwnerRef = { kind: "Sink", name, namespace, uid: obj.metadata!.uid! };
+    if (!obj || obj.metadata?.deletionTimestamp) ctx.autoscaler.forget(`Sink/${namespace}/${name}`);
+    if (!obj) return {};
+    const owner = { kind: "Sink" as const, name, namespace, uid: obj.metadata!.uid! };
+    if (obj.metadata?.deletionTimestamp) return finalizeWriter(ctx, PLURAL, "sink", owner, obj);
+    await syncFinalizer(ctx, PLURAL, "Sink", obj);
     const draft = new StatusDraft<SinkStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
     const result = await reconcileSteps(ctx, obj, owner, draft);
     draft.finish(DEPENDENCIES);

@@ -137,6 +137,21 @@ describe("the operator under the chart's RBAC", () => {
     expect(lease.spec?.holderIdentity).toBe("rbac-test");
   }, 90_000);
 
+  it("can carry out deletionPolicy Delete: scales the worker to zero and drops the table, with no more rights", async () => {
+    await custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: "sinks", name: "page-views-raw", body: { spec: { deletionPolicy: "Delete" } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    await waitFor("the sink's finalizer", async () => ((await get("sinks", "page-views-raw"))?.metadata as { finalizers?: string[] } | undefined)?.finalizers?.length || undefined);
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "sinks", name: "page-views-raw" });
+    await waitFor("the sink gone", async () => ((await get("sinks", "page-views-raw")) ? undefined : true), { timeoutMs: 30_000 });
+    expect((await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).spec?.replicas).toBe(0);
+    const clickhouse = createClient({ url: env.clickhouseUrl });
+    const rs = await clickhouse.query({ query: `SELECT count() AS n FROM system.tables WHERE database = '${database}' AND name = 'page_views'`, format: "JSONEachRow" });
+    expect(Number(((await rs.json()) as { n: string }[])[0]!.n)).toBe(0);
+    await clickhouse.close();
+  });
+
   it("is refused what it does not need: Secrets, deleting namespaces, objects in other namespaces", async () => {
     const asOperator = operatorKc.makeApiClient(k8s.CoreV1Api);
     await expect(asOperator.listNamespacedSecret({ namespace })).rejects.toMatchObject({ code: 403 });

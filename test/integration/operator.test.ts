@@ -103,7 +103,7 @@ describe("the operator on the real testbed", () => {
     await clickhouse?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
     await clickhouse?.close();
     // Finalizers first: with the operator stopped nobody else would remove them.
-    for (const plural of ["eventstreams", "sinks"]) {
+    for (const plural of ["eventstreams", "sinks", "aggregations"]) {
       const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
       for (const o of list.items) {
         await custom
@@ -298,6 +298,48 @@ describe("the operator on the real testbed", () => {
     });
     expect(events).toHaveLength(1);
     expect(events[0]!.type).toBe("Warning");
+  });
+
+  it("on deletion under Delete stops a Sink's and an Aggregation's workers, then drops their tables; Retain and shared tables stay", async () => {
+    const tables = async () => {
+      const rs = await clickhouse.query({ query: `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`, format: "JSONEachRow" });
+      return ((await rs.json()) as { name: string }[]).map((r) => r.name);
+    };
+    const deleting = (name: string, table: string) => {
+      const k = sink();
+      k.metadata.name = name;
+      k.spec.clickhouse.table = table;
+      k.spec.deletionPolicy = "Delete";
+      return k;
+    };
+    apply(deleting("raw-del", "raw_del"));
+    apply(deleting("raw-shared", "page_views")); // page-views-raw (Retain) writes it too
+    for (const name of ["raw-del", "raw-shared"]) {
+      const k = await settled("sinks", name, (o) => condition(o, "Ready")?.status === "True");
+      expect(k.metadata).toMatchObject({ finalizers: ["sluice.dev/cleanup"] });
+    }
+    expect((await get("sinks", "page-views-raw"))!.metadata).not.toHaveProperty("finalizers");
+    // Retain -> Delete adds the finalizer to a running Aggregation.
+    await patchSpec("aggregations", "active-users-per-minute", { deletionPolicy: "Delete" });
+    await waitFor("the aggregation's finalizer", async () => ((await get("aggregations", "active-users-per-minute"))?.metadata as { finalizers?: string[] } | undefined)?.finalizers?.includes("sluice.dev/cleanup") || undefined);
+    expect(await tables()).toEqual(expect.arrayContaining(["raw_del", "page_views", "active_users_per_minute", "active_users_per_minute_late"]));
+
+    for (const [plural, name] of [["sinks", "raw-del"], ["sinks", "raw-shared"], ["aggregations", "active-users-per-minute"]] as const) {
+      await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name });
+    }
+    await waitFor("the three objects gone (finalizers removed)", async () => ((await get("sinks", "raw-del")) || (await get("sinks", "raw-shared")) || (await get("aggregations", "active-users-per-minute")) ? undefined : true));
+    const left = await tables();
+    expect(left).not.toContain("raw_del");
+    expect(left).not.toContain("active_users_per_minute");
+    expect(left).not.toContain("active_users_per_minute_late");
+    expect(left).toContain("page_views");
+    // Workers were stopped before the drop (no controller-manager here, so the Deployment stays to be read).
+    for (const name of ["raw-del-sink", "active-users-per-minute-aggregation"]) expect((await apps.readNamespacedDeployment({ namespace, name })).spec?.replicas).toBe(0);
+    const events = (await core.listNamespacedEvent({ namespace })).items;
+    const said = (name: string, reason: string) => events.filter((e) => e.involvedObject.name === name && e.reason === reason).map((e) => e.message);
+    expect(said("raw-del", "TableDropped")).toEqual([`dropped table ${database}.raw_del (deletionPolicy Delete)`]);
+    expect(said("active-users-per-minute", "TableDropped")).toHaveLength(2);
+    expect(said("raw-shared", "TableShared")).toEqual([`kept table ${database}.page_views: Sink/${namespace}/page-views-raw still writes it`]);
   });
 
   it("on deletion keeps the topic under Retain and removes topic and DLQ under Delete", async () => {

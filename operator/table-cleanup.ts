@@ -1,0 +1,118 @@
+/**
+ * Deletion of a Sink or Aggregation whose deletionPolicy is Delete: stop its workers, then
+ * drop the tables it owns, then let the object go. Ordered so a running worker cannot
+ * write into (or, on a restart, re-create) a table that was just dropped, and guarded so
+ * a table another live resource still writes is never dropped.
+ */
+import * as k8s from "@kubernetes/client-node";
+import { ident } from "../runtime/clickhouse/table-ddl.js";
+import type { ReconcileResult } from "./controller.js";
+import type { OperatorContext } from "./context.js";
+import { TransientError, errorMessage, isNotFound } from "./errors.js";
+import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizer.js";
+import { keyOf, type Obj } from "./informer.js";
+import type { OwnerRef } from "./owner.js";
+import { validateSpec } from "./validate.js";
+import { workloadNames, type WorkerComponent } from "./workload/desired.js";
+
+export interface TableRef {
+  database: string;
+  table: string;
+}
+
+type WriterKind = "Sink" | "Aggregation";
+
+/** The tables a Sink or Aggregation writes, from its defaulted spec; none if the spec is invalid. */
+export function tablesOf(kind: WriterKind, obj: Obj): TableRef[] {
+  const valid = validateSpec<any>({ ...obj, kind });
+  if (!valid.ok) return [];
+  const spec = valid.spec;
+  if (kind === "Sink") return [{ database: spec.clickhouse.database, table: spec.clickhouse.table }];
+  const out: TableRef = spec.output.clickhouse;
+  const tables = [{ database: out.database, table: out.table }];
+  if (spec.lateData.policy === "Table") tables.push({ database: out.database, table: spec.lateData.table ?? `${out.table}_late` });
+  return tables;
+}
+
+export function deletionPolicyOf(kind: WriterKind, obj: Obj): "Retain" | "Delete" {
+  const valid = validateSpec<{ deletionPolicy: "Retain" | "Delete" }>({ ...obj, kind });
+  return valid.ok ? valid.spec.deletionPolicy : "Retain";
+}
+
+export interface Writer {
+  kind: WriterKind;
+  obj: Obj;
+}
+
+/**
+ * The tables of `mine` that another writer still needs: one not being deleted, or being
+ * deleted under Retain (its data is to be kept). Two writers both deleted under Delete
+ * do not protect each other's shared table: both asked for it to go.
+ */
+export function sharedTables(self: Writer, mine: TableRef[], others: Writer[]): Map<string, string> {
+  const shared = new Map<string, string>();
+  const selfKey = `${self.kind}/${keyOf(self.obj)}`;
+  for (const other of others) {
+    const otherKey = `${other.kind}/${keyOf(other.obj)}`;
+    if (otherKey === selfKey) continue;
+    if (other.obj.metadata?.deletionTimestamp && deletionPolicyOf(other.kind, other.obj) === "Delete") continue;
+    for (const t of tablesOf(other.kind, other.obj)) {
+      if (mine.some((m) => m.database === t.database && m.table === t.table)) shared.set(`${t.database}.${t.table}`, otherKey);
+    }
+  }
+  return shared;
+}
+
+/**
+ * Keeps the finalizer in step with the policy: present only under Delete, so deleting a
+ * Retain resource never waits for the operator.
+ */
+export async function syncFinalizer(ctx: OperatorContext, plural: string, kind: WriterKind, obj: Obj): Promise<void> {
+  if (deletionPolicyOf(kind, obj) === "Delete") await addFinalizer(ctx.custom, plural, obj.metadata!);
+  else await removeFinalizer(ctx.custom, plural, obj.metadata!);
+}
+
+/** The deletion step of a Sink or Aggregation reconcile. */
+export async function finalizeWriter(ctx: OperatorContext, plural: string, component: WorkerComponent, owner: OwnerRef & { kind: WriterKind }, obj: Obj): Promise<ReconcileResult> {
+  if (!hasFinalizer(obj.metadata!)) return {};
+  if (deletionPolicyOf(owner.kind, obj) === "Delete") {
+    if (!(await workersStopped(ctx, owner.namespace, workloadNames(component, owner.name).worker))) return { requeueAfterMs: 2_000 };
+    const tables = tablesOf(owner.kind, obj);
+    const shared = sharedTables({ kind: owner.kind, obj }, tables, ctx.writers());
+    for (const t of tables) {
+      const name = `${t.database}.${t.table}`;
+      const user = shared.get(name);
+      if (user) {
+        await ctx.events.record(owner, "Warning", "TableShared", `kept table ${name}: ${user} still writes it`);
+        continue;
+      }
+      try {
+        await ctx.clickhouse().command({ query: `DROP TABLE IF EXISTS ${ident(t.database)}.${ident(t.table)}` });
+      } catch (err) {
+        // Keep the finalizer: letting the object go now would leave the table forever.
+        throw new TransientError(`dropping table ${name}: ${errorMessage(err)}`, "ClickHouseUnavailable", { cause: err });
+      }
+      await ctx.events.record(owner, "Normal", "TableDropped", `dropped table ${name} (deletionPolicy Delete)`);
+    }
+  }
+  await removeFinalizer(ctx.custom, plural, obj.metadata!);
+  return {};
+}
+
+/**
+ * Scales the worker Deployment to zero and says whether no pod is left. Garbage collection
+ * would remove it only after the owner is gone, too late: a worker restarting in between
+ * re-creates its table at start-up.
+ */
+async function workersStopped(ctx: OperatorContext, namespace: string, name: string): Promise<boolean> {
+  try {
+    const d = await ctx.apps.patchNamespacedDeployment(
+      { namespace, name, body: { spec: { replicas: 0 } }, fieldManager: "sluice-operator" },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    return (d.status?.replicas ?? 0) === 0;
+  } catch (err) {
+    if (isNotFound(err)) return true;
+    throw new TransientError(`stopping workers ${namespace}/${name}: ${errorMessage(err)}`, "KubernetesUnavailable", { cause: err });
+  }
+}

@@ -300,6 +300,20 @@ describe("the operator on the real testbed", () => {
     expect(events[0]!.type).toBe("Warning");
   });
 
+  it("refuses a Sink naming a ClickHouse cluster it is not configured with, instead of writing to the default one", async () => {
+    const k = sink();
+    k.metadata.name = "elsewhere";
+    k.spec.clickhouse.table = "elsewhere";
+    k.spec.clusters = { clickhouse: "analytics" };
+    apply(k);
+    const o = await settled("sinks", "elsewhere");
+    expect(condition(o, "Ready")).toMatchObject({ status: "False", reason: "InvalidSpec" });
+    expect(condition(o, "SourceReady")?.message).toBe('spec.clusters.clickhouse: no ClickHouse cluster "analytics" in the operator configuration (configured: default)');
+    expect([...(await existingColumns(clickhouse, { database, table: "elsewhere" }))]).toEqual([]);
+    await expect(apps.readNamespacedDeployment({ namespace, name: "elsewhere-sink" })).rejects.toMatchObject({ code: 404 });
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "sinks", name: "elsewhere" });
+  });
+
   it("on deletion under Delete stops a Sink's and an Aggregation's workers, then drops their tables; Retain and shared tables stay", async () => {
     const tables = async () => {
       const rs = await clickhouse.query({ query: `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`, format: "JSONEachRow" });

@@ -32,7 +32,7 @@ export const clickhouseSinkTarget = z
       .optional()
       .describe("ORDER BY columns (the sorting and deduplication key). Default: tenant, event time, event id."),
     partitionBy: sqlExpression("PARTITION BY expression, e.g. toYYYYMM(event_time). Default: by day of event time.").optional(),
-    retention: retention("Rows older than this (by event time) are dropped by ClickHouse TTL where the server supports it, e.g. 90d or infinite.").default("infinite"),
+    retention: retention("Rows older than this (by event time) are dropped by ClickHouse TTL where the server supports it (current servers also skip such rows at insert, e.g. a backfill of older events), e.g. 90d or infinite.").default("infinite"),
   })
   .strict()
   .describe("The ClickHouse table the sink writes.");

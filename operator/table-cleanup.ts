@@ -4,16 +4,16 @@
  * write into (or, on a restart, re-create) a table that was just dropped, and guarded so
  * a table another live resource still writes is never dropped.
  */
-import * as k8s from "@kubernetes/client-node";
 import { ident } from "../runtime/clickhouse/table-ddl.js";
 import type { ReconcileResult } from "./controller.js";
 import type { OperatorContext } from "./context.js";
-import { TransientError, errorMessage, isNotFound } from "./errors.js";
+import { TransientError, errorMessage } from "./errors.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizer.js";
 import { keyOf, type Obj } from "./informer.js";
 import type { OwnerRef } from "./owner.js";
 import { validateSpec } from "./validate.js";
 import { workloadNames, type WorkerComponent } from "./workload/desired.js";
+import { scaleToZero } from "./workload/scale-to-zero.js";
 
 export interface TableRef {
   database: string;
@@ -76,7 +76,9 @@ export async function syncFinalizer(ctx: OperatorContext, plural: string, kind: 
 export async function finalizeWriter(ctx: OperatorContext, plural: string, component: WorkerComponent, owner: OwnerRef & { kind: WriterKind }, obj: Obj): Promise<ReconcileResult> {
   if (!hasFinalizer(obj.metadata!)) return {};
   if (deletionPolicyOf(owner.kind, obj) === "Delete") {
-    if (!(await workersStopped(ctx, owner.namespace, workloadNames(component, owner.name).worker))) return { requeueAfterMs: 2_000 };
+    // GC would stop the workers only once the owner is gone, too late: a worker restarting
+    // after the drop re-creates its table at start-up.
+    if (!(await scaleToZero(ctx, owner.namespace, workloadNames(component, owner.name).worker))) return { requeueAfterMs: 2_000 };
     const tables = tablesOf(owner.kind, obj);
     const shared = sharedTables({ kind: owner.kind, obj }, tables, ctx.writers());
     for (const t of tables) {
@@ -97,22 +99,4 @@ export async function finalizeWriter(ctx: OperatorContext, plural: string, compo
   }
   await removeFinalizer(ctx.custom, plural, obj.metadata!);
   return {};
-}
-
-/**
- * Scales the worker Deployment to zero and says whether no pod is left. Garbage collection
- * would remove it only after the owner is gone, too late: a worker restarting in between
- * re-creates its table at start-up.
- */
-async function workersStopped(ctx: OperatorContext, namespace: string, name: string): Promise<boolean> {
-  try {
-    const d = await ctx.apps.patchNamespacedDeployment(
-      { namespace, name, body: { spec: { replicas: 0 } }, fieldManager: "sluice-operator" },
-      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
-    );
-    return (d.status?.replicas ?? 0) === 0;
-  } catch (err) {
-    if (isNotFound(err)) return true;
-    throw new TransientError(`stopping workers ${namespace}/${name}: ${errorMessage(err)}`, "KubernetesUnavailable", { cause: err });
-  }
 }

@@ -7,9 +7,11 @@
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 import type { ConditionInput } from "../conditions.js";
 import type { OperatorContext } from "../context.js";
+import { errorMessage } from "../errors.js";
 import type { OwnerRef } from "../owner.js";
 import { applyWorkload } from "../workload/apply-step.js";
 import { desiredWorkload, workloadNames, type WorkerEnv, type Workload } from "../workload/desired.js";
+import { scaleToZero } from "../workload/scale-to-zero.js";
 
 export const COLLECTOR_REPLICAS = 2;
 
@@ -25,7 +27,14 @@ export function ingestUrl(stream: CompiledStream): string {
 
 export async function ensureCollector(ctx: OperatorContext, owner: OwnerRef, stream: CompiledStream): Promise<{ condition: ConditionInput; retry: boolean; url?: string }> {
   if (!stream.ingest.enabled) {
-    return { retry: false, condition: { type: "WorkloadReady", status: "True", reason: "IngestDisabled", message: "ingest.enabled is false: no collector" } };
+    // A collector from when ingest was on must stop taking events: scaled to 0, its objects
+    // stay (owner-referenced) so enabling ingest again brings it straight back.
+    try {
+      await scaleToZero(ctx, stream.namespace, workloadNames("collector", stream.name).worker);
+    } catch (err) {
+      return { retry: true, condition: { type: "WorkloadReady", status: "False", reason: "KubernetesUnavailable", message: errorMessage(err) } };
+    }
+    return { retry: false, condition: { type: "WorkloadReady", status: "True", reason: "IngestDisabled", message: "ingest.enabled is false: no collector runs" } };
   }
   const outcome = await applyWorkload(ctx, desiredCollectorWorkload(owner, stream, ctx.config));
   return { retry: outcome.retry, condition: outcome.condition, ...(outcome.condition.status === "True" && { url: ingestUrl(stream) }) };

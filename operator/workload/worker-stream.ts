@@ -1,11 +1,12 @@
 /**
  * The source stream as a sink or aggregation worker's config carries it: without the
  * partition count, which no worker reads (the consumer group learns partitions from Kafka),
- * so growing a topic changes no spec hash and rolls no pods.
+ * and without the ingest settings, which only the collector reads. So growing a topic or
+ * changing ingest limits changes no reader's spec hash and rolls no reader's pods.
  */
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 
-export function workerStream(stream: CompiledStream): Omit<CompiledStream, "partitions"> {
-  const { partitions: _unused, ...rest } = stream;
+export function workerStream(stream: CompiledStream): Omit<CompiledStream, "partitions" | "ingest"> {
+  const { partitions: _partitions, ingest: _ingest, ...rest } = stream;
   return rest;
 }

@@ -167,6 +167,32 @@ describe("the operator on the real testbed", () => {
     expect(config).toMatchObject({ name: "page-views", topic, schema: { version: 1 } });
   });
 
+  it("rolls only the collector when ingest limits change; disabling ingest stops it and drops the URL, enabling brings it back", async () => {
+    const hash = async (name: string) => (await apps.readNamespacedDeployment({ namespace, name })).spec?.template.metadata?.annotations?.[SPEC_HASH_ANNOTATION];
+    const [collectorBefore, sinkBefore] = [await hash("page-views-collector"), await hash("page-views-raw-sink")];
+    const ingest = (over: Record<string, unknown>) => patchSpec("eventstreams", "page-views", { ingest: over });
+    const observed = (o: Live) => o.status?.observedGeneration === o.metadata.generation;
+
+    await ingest({ rateLimit: { perTenantEventsPerSecond: 100 } });
+    await settled("eventstreams", "page-views", observed);
+    await waitFor("the collector to roll", async () => ((await hash("page-views-collector")) !== collectorBefore ? true : undefined));
+    await settled("sinks", "page-views-raw", observed);
+    expect(await hash("page-views-raw-sink")).toBe(sinkBefore);
+
+    await ingest({ enabled: false });
+    const off = await settled("eventstreams", "page-views", observed);
+    expect(condition(off, "WorkloadReady")).toMatchObject({ status: "True", reason: "IngestDisabled" });
+    expect(off.status.ingestUrl).toBeUndefined();
+    expect((await apps.readNamespacedDeployment({ namespace, name: "page-views-collector" })).spec?.replicas).toBe(0);
+    expect(await hash("page-views-raw-sink")).toBe(sinkBefore);
+
+    await ingest({ enabled: true, rateLimit: { perTenantEventsPerSecond: 5000 } });
+    const on = await settled("eventstreams", "page-views", (o) => observed(o) && o.status?.ingestUrl !== undefined);
+    expect(condition(on, "Ready")).toMatchObject({ status: "True" });
+    expect((await apps.readNamespacedDeployment({ namespace, name: "page-views-collector" })).spec?.replicas).toBe(2);
+    expect(await hash("page-views-collector")).toBe(collectorBefore);
+  });
+
   it("reports the sink's lag from Kafka, and holds its replicas while no worker consumes (no rate to size from)", async () => {
     const producer = kafkaClient(env.kafkaBrokers, "operator-test-producer").producer();
     await producer.connect();

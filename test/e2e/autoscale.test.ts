@@ -6,16 +6,13 @@
  * capped by the partition count, then report the lag drained.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
-import { readFileSync } from "node:fs";
-import { createClient } from "@clickhouse/client";
-import { KINDS } from "../../api/kinds.js";
 import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
@@ -23,15 +20,13 @@ import { silentLogger } from "../../runtime/log.js";
 import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
 import { clickEvent } from "../support/load-generator.js";
-import { kubeConfig, kubectl } from "../support/kube.js";
-import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { kubeConfig } from "../support/kube.js";
+import { testbedEnv } from "../support/testbed-env.js";
+import { testNamespace, type Doc } from "../support/operator-namespace.js";
 
-const GROUP = "sluice.dev";
-const VERSION = "v1alpha1";
 const PARTITIONS = 4;
 const BACKLOG = 200_000;
 
-type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec: any };
 const example = (file: string) => yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", file), "utf8")) as Doc;
 
 describe("the operator scales a Sink on its consumer lag", () => {
@@ -39,20 +34,16 @@ describe("the operator scales a Sink on its consumer lag", () => {
   const kc = kubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const namespace = randomName("autoscale");
-  const database = namespace.replace(/-/g, "_");
+  const ns = testNamespace("autoscale");
+  const { namespace, database } = ns;
   const dir = mkdtempSync(join(tmpdir(), "sluice-autoscale-"));
   let operator: RunningOperator;
   let worker: ChildProcess | undefined;
-  const apply = (doc: Doc) => kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(doc));
-  const sinkStatus = async () => ((await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "sinks", name: "page-views-raw" })) as { status?: any }).status;
+  const sinkStatus = async () => (await ns.get("sinks", "page-views-raw"))?.status;
   const replicas = async () => (await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).spec?.replicas;
 
   beforeAll(async () => {
-    kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds")]);
-    kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await ns.create();
     const config = compileConfig({
       kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], workers: 2,
       backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test", leaderElectionNamespace: namespace, autoscaleInterval: "500ms",
@@ -62,21 +53,7 @@ describe("the operator scales a Sink on its consumer lag", () => {
   afterAll(async () => {
     worker?.kill("SIGKILL");
     await operator?.stop();
-    const admin = kafkaClient(env.kafkaBrokers, "autoscale-test").admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
-    await admin.disconnect();
-    const ch = createClient({ url: env.clickhouseUrl });
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
-    await ch.close();
-    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams" })) as { items: Doc[] };
-    for (const o of list.items) {
-      await custom
-        .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
-        .catch(() => {});
-    }
-    await core.deleteNamespace({ name: namespace }).catch(() => {});
+    await ns.cleanUp();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -89,8 +66,7 @@ describe("the operator scales a Sink on its consumer lag", () => {
     // A 1 s lag target: a backlog of more than a second's work for one worker needs more workers.
     sink.spec.scaling = { minReplicas: 1, maxReplicas: 10, targetLagSeconds: 1 };
     sink.spec.batching = { maxRows: 5_000, maxBytes: 8_388_608, maxDelay: "200ms" };
-    apply(stream);
-    apply(sink);
+    ns.apply(stream, sink);
     await waitFor("the sink Ready", async () => ((await sinkStatus())?.conditions?.some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True") ? true : undefined), { timeoutMs: 60_000 });
 
     const topic = `${namespace}.page-views`;

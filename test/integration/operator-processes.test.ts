@@ -10,24 +10,18 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
-import { KINDS } from "../../api/kinds.js";
-import { kafkaClient } from "../../runtime/kafka/client.js";
 import { repoRoot } from "../testbed/paths.js";
 import { freePort } from "../testbed/ports.js";
 import { waitFor } from "../testbed/poll.js";
-import { kubeConfig, kubectl } from "../support/kube.js";
-import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { kubeConfig } from "../support/kube.js";
+import { testbedEnv } from "../support/testbed-env.js";
+import { testNamespace, type Doc, type Live } from "../support/operator-namespace.js";
 
 const env = testbedEnv();
-const GROUP = "sluice.dev";
-const VERSION = "v1alpha1";
 const kc = kubeConfig();
-const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
 const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
-type Live = Doc & { metadata: { generation: number }; status?: any };
 
 interface OperatorProcess {
   child: ChildProcess;
@@ -37,7 +31,8 @@ interface OperatorProcess {
 }
 
 describe("two sluice operator processes", () => {
-  const namespace = randomName("op-procs");
+  const ns = testNamespace("op-procs");
+  const { namespace } = ns;
   const streams = ["s-a", "s-b", "s-c"];
   const procs: OperatorProcess[] = [];
 
@@ -60,7 +55,7 @@ describe("two sluice operator processes", () => {
   };
   const holder = async () => (await coordination.readNamespacedLease({ namespace, name: "sluice-operator" }).catch(() => undefined))?.spec?.holderIdentity;
   const pidOf = (identity: string | undefined) => Number(identity?.split("-").pop());
-  const get = (name: string) => custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", name }).then((o) => o as Live, () => undefined);
+  const get = (name: string) => ns.get("eventstreams", name);
   const ready = (o: Live | undefined) => o?.status?.conditions?.find((c: { type: string }) => c.type === "Ready")?.status === "True" && o.status.observedGeneration === o.metadata.generation;
   function stream(name: string): Doc {
     const s = yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", "stream.yaml"), "utf8")) as Doc;
@@ -70,27 +65,11 @@ describe("two sluice operator processes", () => {
     return s;
   }
 
-  beforeAll(async () => {
-    kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds")]);
-    kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-  });
-
+  beforeAll(() => ns.create());
   afterAll(async () => {
     for (const p of procs) p.child.kill("SIGKILL");
     await Promise.all(procs.map((p) => p.exited));
-    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams" })) as { items: Live[] };
-    for (const o of list.items) {
-      await custom
-        .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
-        .catch(() => {});
-    }
-    await core.deleteNamespace({ name: namespace }).catch(() => {});
-    const admin = kafkaClient(env.kafkaBrokers, "operator-processes-test").admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
-    await admin.disconnect();
+    await ns.cleanUp();
   });
 
   it("only the Lease holder acts; SIGKILLed mid-reconcile, the standby takes over and converges with one of every object", async () => {
@@ -99,7 +78,7 @@ describe("two sluice operator processes", () => {
     const [leader, standby] = leaderPid === a.child.pid ? [a, b] : [b, a];
     expect(leader.child.pid).toBe(leaderPid);
 
-    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(stream("s-a")));
+    ns.apply(stream("s-a"));
     await waitFor("s-a Ready", async () => (ready(await get("s-a")) ? true : undefined), { timeoutMs: 60_000 });
     await waitFor("the standby's metrics", async () => ((await reconciles(standby).catch(() => undefined)) !== undefined ? true : undefined));
     expect(await reconciles(leader)).toBeGreaterThan(0);
@@ -108,7 +87,7 @@ describe("two sluice operator processes", () => {
     // Kill the holder as soon as it has been handed two new streams (mid-reconcile, or
     // before it: either way the standby must finish the job alone).
     const before = await reconciles(leader);
-    kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], [stream("s-b"), stream("s-c")].map((d) => JSON.stringify(d)).join("\n"));
+    ns.apply(stream("s-b"), stream("s-c"));
     await waitFor("the leader to start on them", async () => ((await reconciles(leader)) > before ? true : undefined), { timeoutMs: 20_000, intervalMs: 10 });
     leader.child.kill("SIGKILL");
     expect(await leader.exited).toBeNull();

@@ -11,23 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { createClient } from "@clickhouse/client";
-import { KINDS } from "../../api/kinds.js";
-import { kafkaClient } from "../../runtime/kafka/client.js";
 import { silentLogger } from "../../runtime/log.js";
 import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
-import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { testbedEnv } from "../support/testbed-env.js";
+import { testNamespace, type Doc, type Live } from "../support/operator-namespace.js";
 
 const env = testbedEnv();
 const GROUP = "sluice.dev";
 const VERSION = "v1alpha1";
 const chartRules = (file: string) => yaml.load(readFileSync(join(repoRoot, "charts", "sluice", "rbac", file), "utf8")) as k8s.V1PolicyRule[];
 
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
-type Live = Doc & { metadata: { generation: number }; status?: any };
 const example = (file: string) => yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", file), "utf8")) as Doc;
 const condition = (o: Live | undefined, type: string) => (o?.status?.conditions as { type: string; status: string; reason: string }[] | undefined)?.find((c) => c.type === type);
 
@@ -50,14 +47,13 @@ describe("the operator under the chart's RBAC", () => {
   const custom = admin.makeApiClient(k8s.CustomObjectsApi);
   const apps = admin.makeApiClient(k8s.AppsV1Api);
   const policy = admin.makeApiClient(k8s.PolicyV1Api);
-  const namespace = randomName("op-rbac");
-  const database = namespace.replace(/-/g, "_");
+  const ns = testNamespace("op-rbac");
+  const { namespace, database } = ns;
   const sa = "sluice-operator";
   let operatorKc: k8s.KubeConfig;
   let operator: RunningOperator;
 
-  const get = (plural: string, name: string) =>
-    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined);
+  const get = ns.get;
 
   /** The chart's Role + RoleBinding, as rendered with watchNamespaces: [namespace]. */
   async function bind(name: string, rules: k8s.V1PolicyRule[]) {
@@ -69,9 +65,7 @@ describe("the operator under the chart's RBAC", () => {
   }
 
   beforeAll(async () => {
-    kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "charts", "sluice", "crds")]);
-    kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await ns.create(join(repoRoot, "charts", "sluice", "crds")); // the chart's copy, as Helm installs it
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } });
     await bind("sluice", chartRules("operator-rules.yaml"));
     await bind("sluice-leader-election", chartRules("leader-election-rules.yaml"));
@@ -84,23 +78,7 @@ describe("the operator under the chart's RBAC", () => {
 
   afterAll(async () => {
     await operator?.stop();
-    const kafka = kafkaClient(env.kafkaBrokers, "operator-rbac-test").admin();
-    await kafka.connect();
-    const topics = (await kafka.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-    if (topics.length > 0) await kafka.deleteTopics({ topics }).catch(() => {});
-    await kafka.disconnect();
-    const clickhouse = createClient({ url: env.clickhouseUrl });
-    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
-    await clickhouse.close();
-    for (const plural of ["eventstreams", "sinks"]) {
-      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
-      for (const o of list.items) {
-        await custom
-          .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
-          .catch(() => {});
-      }
-    }
-    await core.deleteNamespace({ name: namespace }).catch(() => {});
+    await ns.cleanUp();
   });
 
   it("runs as the ServiceAccount, not as the testbed's admin", async () => {

@@ -10,29 +10,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { Registry } from "prom-client";
-import { createClient } from "@clickhouse/client";
-import { KINDS } from "../../api/kinds.js";
-import { kafkaClient } from "../../runtime/kafka/client.js";
 import { silentLogger } from "../../runtime/log.js";
 import { compileConfig, type OperatorConfigInput } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
 import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
-import { kubeConfig, kubectl } from "../support/kube.js";
-import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { kubeConfig } from "../support/kube.js";
+import { testbedEnv } from "../support/testbed-env.js";
+import { testNamespace, type Doc, type Live } from "../support/operator-namespace.js";
 
 const env = testbedEnv();
-const GROUP = "sluice.dev";
-const VERSION = "v1alpha1";
 const kc = kubeConfig();
-const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
 const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
 
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
-type Live = Doc & { metadata: { generation: number }; status?: any };
 type Condition = { type: string; status: string; reason: string };
 const example = (file: string) => yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", file), "utf8")) as Doc;
 const condition = (o: Live | undefined, type: string) => (o?.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);
@@ -50,45 +43,6 @@ function sink(name: string, streamName: string, database: string): Doc {
   s.spec.source.stream = streamName;
   s.spec.clickhouse = { ...s.spec.clickhouse, database, table: name.replace(/-/g, "_") };
   return s;
-}
-
-/** A namespace with the CRDs served, and its cleanup (finalizers, topics, database). */
-function testNamespace(prefix: string) {
-  const namespace = randomName(prefix);
-  const database = namespace.replace(/-/g, "_");
-  return {
-    namespace,
-    database,
-    apply: (...docs: Doc[]) => kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], docs.map((d) => JSON.stringify(d)).join("\n")),
-    get: (plural: string, name: string) =>
-      custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined),
-    async create() {
-      kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds")]);
-      kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
-      await core.createNamespace({ body: { metadata: { name: namespace } } });
-    },
-    async cleanUp(kafkaBrokers: string[] = env.kafkaBrokers) {
-      for (const plural of ["eventstreams", "sinks"]) {
-        const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
-        for (const o of list.items) {
-          await custom
-            .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
-            .catch(() => {});
-        }
-      }
-      await core.deleteNamespace({ name: namespace }).catch(() => {});
-      if (kafkaBrokers === env.kafkaBrokers) {
-        const admin = kafkaClient(kafkaBrokers, "operator-robustness-test").admin();
-        await admin.connect();
-        const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-        if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
-        await admin.disconnect();
-      }
-      const clickhouse = createClient({ url: env.clickhouseUrl });
-      await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
-      await clickhouse.close();
-    },
-  };
 }
 
 function operatorConfig(namespace: string, identity: string, overrides: OperatorConfigInput = {}) {
@@ -125,7 +79,7 @@ describe("when Kafka goes away and comes back", () => {
   afterAll(async () => {
     await operator?.stop();
     for (const server of cluster?.servers ?? []) await server.stop();
-    await ns.cleanUp(cluster ? [cluster.bootstrap] : []);
+    await ns.cleanUp([]); // the private cluster is gone with its topics
     rmSync(dir, { recursive: true, force: true });
   });
 

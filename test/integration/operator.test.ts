@@ -23,14 +23,13 @@ import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
 import { Registry } from "prom-client";
-import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { testbedEnv } from "../support/testbed-env.js";
+import { testNamespace, type Doc, type Live } from "../support/operator-namespace.js";
 
 const env = testbedEnv();
 const GROUP = "sluice.dev";
 const VERSION = "v1alpha1";
 
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: any };
-type Live = Doc & { metadata: { generation: number; uid: string; resourceVersion: string }; status?: any };
 const example = (file: string) => yaml.load(readFileSync(join(repoRoot, "examples", "clickstream", file), "utf8")) as Doc;
 const condition = (o: Live | undefined, type: string) => (o?.status?.conditions as { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] | undefined)?.find((c) => c.type === type);
 
@@ -40,8 +39,8 @@ describe("the operator on the real testbed", () => {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const policy = kc.makeApiClient(k8s.PolicyV1Api);
-  const namespace = randomName("op");
-  const database = namespace.replace(/-/g, "_");
+  const ns = testNamespace("op");
+  const { namespace, database } = ns;
   const topic = `${namespace}.page-views`;
   let operator: RunningOperator;
   let admin: Admin;
@@ -50,14 +49,13 @@ describe("the operator on the real testbed", () => {
   const reconciles = async (kind: string) =>
     (await registry.getSingleMetric("sluice_operator_reconcile_total")!.get()).values.filter((v) => v.labels.kind === kind).reduce((n, v) => n + v.value, 0);
 
-  const get = (plural: string, name: string) =>
-    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined);
+  const get = ns.get;
   const patchSpec = (plural: string, name: string, spec: unknown) =>
     custom.patchNamespacedCustomObject(
       { group: GROUP, version: VERSION, namespace, plural, name, body: { spec } },
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     ) as Promise<Live>;
-  const apply = (doc: Doc) => kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(doc));
+  const apply = (doc: Doc) => ns.apply(doc);
   /** Waits until the operator has reconciled the object's current generation and `check` holds. */
   const settled = (plural: string, name: string, check: (o: Live) => boolean = () => true) =>
     waitFor(`${plural}/${name} to settle`, async () => {
@@ -81,9 +79,7 @@ describe("the operator on the real testbed", () => {
   }
 
   beforeAll(async () => {
-    kubectl(["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds")]);
-    kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await ns.create();
     await waitFor("the sluice kinds to be served", async () => {
       for (const k of KINDS) await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: k.plural });
       return true;
@@ -97,21 +93,9 @@ describe("the operator on the real testbed", () => {
 
   afterAll(async () => {
     await operator?.stop();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
     await admin?.disconnect();
-    await clickhouse?.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
     await clickhouse?.close();
-    // Finalizers first: with the operator stopped nobody else would remove them.
-    for (const plural of ["eventstreams", "sinks", "aggregations"]) {
-      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
-      for (const o of list.items) {
-        await custom
-          .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
-          .catch(() => {});
-      }
-    }
-    await core.deleteNamespace({ name: namespace }).catch(() => {});
+    await ns.cleanUp();
   });
 
   it("turns the clickstream example into a topic, a DLQ, a table and a worker, and reports Ready", async () => {
@@ -398,30 +382,20 @@ describe("the operator on the real testbed", () => {
 
 describe("the operator when Kafka and ClickHouse are unreachable", () => {
   const kc = kubeConfig();
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const namespace = randomName("op-down");
+  const down = testNamespace("op-down");
+  const { namespace } = down;
   let operator: RunningOperator;
-  const get = (plural: string, name: string) =>
-    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }).then((o) => o as Live, () => undefined);
+  const get = down.get;
 
   beforeAll(async () => {
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await down.create();
     // Port 1 refuses connections at once: nothing listens there.
     const config = compileConfig({ kafka: "127.0.0.1:1", clickhouse: "http://127.0.0.1:1", namespace: [namespace], workers: 2, backoffBase: "200ms", backoffMax: "2s", leaderElectionNamespace: namespace });
     operator = await startOperator({ kc, config, log: silentLogger });
   });
   afterAll(async () => {
     await operator?.stop();
-    for (const plural of ["eventstreams", "sinks"]) {
-      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: Live[] };
-      for (const o of list.items) {
-        await custom
-          .patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: o.metadata.name, body: { metadata: { finalizers: null } } }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch))
-          .catch(() => {});
-      }
-    }
-    await core.deleteNamespace({ name: namespace }).catch(() => {});
+    await down.cleanUp();
   });
 
   it("says KafkaUnavailable and TableReady=False ClickHouseUnavailable, never Ready, and keeps the generation unobserved", async () => {

@@ -3,7 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
+import { createClient } from "@clickhouse/client";
 import { KINDS } from "../../api/kinds.js";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { loadPipeline } from "../../runtime/pipeline/load.js";
+import { desiredTopics } from "../../runtime/pipeline/provision-topics.js";
 import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { silentLogger } from "../../runtime/log.js";
@@ -71,4 +75,61 @@ describe("the operator on every example, unmodified", () => {
     expect(table).toMatch(/sink.sluice.dev\/page-views-raw\s+True\s+page-views\s+page_views\s+\d+\s+\d+/);
     expect(table).toMatch(/aggregation.sluice.dev\/city-speed-5m\s+True\s+driver-locations\s+sliding\s+\d+\s+\d+/);
   }, 240_000);
+
+  it("gives every example the topics, tables and workload objects its manifests declare", async () => {
+    const pipelines = EXAMPLES.map((example) => loadPipeline([join(repoRoot, "examples", example)], namespace));
+    const admin = kafkaClient(kafka.bootstrap.split(","), "operator-examples-test").admin();
+    await admin.connect();
+    const ch = createClient({ url: env.clickhouseUrl });
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const policy = kc.makeApiClient(k8s.PolicyV1Api);
+    const checked: string[] = [];
+    try {
+      for (const stream of pipelines.flatMap((p) => p.streams)) {
+        // The stream's topic as declared; its DLQ as the runtime sizes it (partitions capped,
+        // retention floored: see provision-topics.ts).
+        const [main, dlq] = desiredTopics(stream);
+        expect(main).toMatchObject({ name: stream.topic, partitions: stream.partitions, replicationFactor: stream.replicationFactor });
+        for (const want of [main!, dlq!]) {
+          const meta = (await admin.fetchTopicMetadata({ topics: [want.name] })).topics[0]!;
+          expect(meta.partitions, want.name).toHaveLength(want.partitions);
+          for (const p of meta.partitions) expect(p.replicas, `${want.name}[${p.partitionId}]`).toHaveLength(want.replicationFactor);
+          const described = await admin.describeConfigs({ resources: [{ type: 2, name: want.name, configNames: Object.keys(want.configs) }], includeSynonyms: false });
+          expect(Object.fromEntries(described.resources[0]!.configEntries.map((e) => [e.configName, e.configValue])), want.name).toEqual(want.configs);
+          checked.push(`topic ${want.name} (${want.partitions} partitions x ${want.replicationFactor}, ${JSON.stringify(want.configs)})`);
+        }
+        await core.readNamespacedConfigMap({ namespace, name: `${stream.name}-schema-v${stream.schema.version}` });
+        if (stream.ingest.enabled) await workloadObjects(`${stream.name}-collector`, "EventStream", stream.name, true);
+      }
+      for (const sink of pipelines.flatMap((p) => p.sinks)) {
+        await table(sink.database, sink.table);
+        await workloadObjects(`${sink.name}-sink`, "Sink", sink.name);
+      }
+      for (const job of pipelines.flatMap((p) => p.aggregations)) {
+        await table(job.output.database, job.output.table);
+        if (job.late.policy === "Table") await table(job.late.database, job.late.table);
+        await workloadObjects(`${job.name}-aggregation`, "Aggregation", job.name);
+      }
+    } finally {
+      await admin.disconnect();
+      await ch.close();
+    }
+    console.log(`[examples] checked:\n  ${checked.join("\n  ")}`);
+    expect(checked.filter((c) => c.startsWith("table"))).toHaveLength(9); // 3 sink tables, 3 aggregate tables, 3 late tables
+
+    async function table(database: string, name: string) {
+      const rs = await ch.query({ query: `SELECT count() AS n FROM system.tables WHERE database = '${database}' AND name = '${name}'`, format: "JSONEachRow" });
+      expect(Number(((await rs.json()) as { n: string }[])[0]!.n), `${database}.${name}`).toBe(1);
+      checked.push(`table ${database}.${name}`);
+    }
+    async function workloadObjects(name: string, kind: string, owner: string, service = false) {
+      const deployment = await apps.readNamespacedDeployment({ namespace, name });
+      expect(deployment.metadata?.ownerReferences?.[0], name).toMatchObject({ kind, name: owner, controller: true });
+      await core.readNamespacedConfigMap({ namespace, name: `${name}-config` });
+      await core.readNamespacedServiceAccount({ namespace, name });
+      await policy.readNamespacedPodDisruptionBudget({ namespace, name });
+      if (service) await core.readNamespacedService({ namespace, name });
+      checked.push(`workload ${name}: Deployment, ConfigMap, ServiceAccount, PDB${service ? ", Service" : ""}`);
+    }
+  }, 60_000);
 });

@@ -69,6 +69,30 @@ export const keys = z
   .strict()
   .describe("Which schema fields identify, time, own and place each event.");
 
+/**
+ * The collector is stateless and its work is per request, so it scales on CPU with a
+ * HorizontalPodAutoscaler, unlike the readers, which scale on consumer lag.
+ */
+export const collectorScaling = z
+  .object({
+    minReplicas: z.number().int().min(1).max(1000).default(2).describe("Fewest collector replicas. Default 2, so one can be disrupted while the other takes events."),
+    maxReplicas: z.number().int().min(1).max(1000).default(10).describe("Most collector replicas."),
+    targetCPUUtilization: z
+      .number()
+      .int()
+      .min(10)
+      .max(100)
+      .default(70)
+      .describe("Average CPU use, in percent of the collector's CPU request (500m), at which the HorizontalPodAutoscaler holds the collectors."),
+  })
+  .strict()
+  .meta(cel({ rule: "self.minReplicas <= self.maxReplicas", message: "minReplicas must not exceed maxReplicas", fieldPath: ".minReplicas" }))
+  .superRefine((s, ctx) => {
+    if (s.minReplicas > s.maxReplicas) ctx.addIssue({ code: "custom", path: ["minReplicas"], message: "minReplicas must not exceed maxReplicas" });
+  })
+  .default({ minReplicas: 2, maxReplicas: 10, targetCPUUtilization: 70 })
+  .describe("How many collectors run: a HorizontalPodAutoscaler on CPU between these bounds.");
+
 export const ingest = z
   .object({
     enabled: z.boolean().default(true).describe("Whether the HTTP collector accepts events for this stream."),
@@ -94,6 +118,7 @@ export const ingest = z
       .strict()
       .default({ maxBodyBytes: 1_048_576, maxEventBytes: 65_536, maxEventsPerRequest: 1000 })
       .describe("Size limits of the collector endpoint."),
+    scaling: collectorScaling,
   })
   .strict()
   .describe("How the HTTP collector accepts events for this stream.");

@@ -36,7 +36,8 @@ export async function decideReplicas(ctx: OperatorContext, i: ScaleInput): Promi
   return { replicas: i.scaling.replicas ?? d.replicas, lagMessages: d.lagMessages, lagSeconds: d.lagSeconds };
 }
 
-async function currentReplicas(ctx: OperatorContext, namespace: string, name: string): Promise<number | undefined> {
+/** The Deployment's replicas now (whoever set them last), undefined if it does not exist. */
+export async function currentReplicas(ctx: Pick<OperatorContext, "apps">, namespace: string, name: string): Promise<number | undefined> {
   try {
     return (await ctx.apps.readNamespacedDeployment({ namespace, name })).spec?.replicas;
   } catch (err) {

@@ -69,7 +69,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   await recordTopicEvents(ctx, owner, draft, topics);
   if (topics.condition.status !== "True") return { retry: topics.retry };
 
-  const collector = await ensureCollector(ctx, owner, stream);
+  const collector = await ensureCollector(ctx, owner, stream, valid.spec.ingest?.scaling);
   draft.condition(collector.condition);
   if (collector.url) draft.next.ingestUrl = collector.url;
   else delete draft.next.ingestUrl;

@@ -22,6 +22,7 @@ export async function applyWorkload(ctx: Pick<OperatorContext, "applier">, desir
     const deployment = await ctx.applier.apply<k8s.V1Deployment>(desired.deployment);
     await ctx.applier.apply(desired.podDisruptionBudget);
     if (desired.service) await ctx.applier.apply(desired.service);
+    if (desired.autoscaler) await ctx.applier.apply(desired.autoscaler);
     return {
       retry: false,
       selector: desired.selector,

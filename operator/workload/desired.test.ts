@@ -86,6 +86,29 @@ describe("a stream's desired collector", () => {
     expect(pod.volumes).toContainEqual({ name: "keys", secret: { secretName: "views-keys", defaultMode: 0o440 } });
   });
 
+  it("scales on CPU with a HorizontalPodAutoscaler it owns, against a 500m request", () => {
+    const w = desiredCollectorWorkload(streamOwner, stream, config);
+    expect(w.autoscaler).toMatchObject({
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "views-collector", namespace: "shop", ownerReferences: [{ kind: "EventStream", uid: "uid-2", controller: true }] },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "views-collector" },
+        minReplicas: 2,
+        maxReplicas: 10,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+      },
+    });
+    expect(template(w).spec.containers[0].resources.requests.cpu).toBe("500m");
+  });
+
+  it("keeps the replicas the HPA chose, moved into the bounds; starts new ones at the minimum; rolls no pod for a scaling change", () => {
+    const scaling = { minReplicas: 3, maxReplicas: 6, targetCPUUtilization: 50 };
+    const replicas = (current?: number) => (desiredCollectorWorkload(streamOwner, stream, config, scaling, current).deployment.spec as { replicas: number }).replicas;
+    expect([replicas(undefined), replicas(0), replicas(2), replicas(5), replicas(9)]).toEqual([3, 3, 3, 5, 6]);
+    expect(desiredCollectorWorkload(streamOwner, stream, config, scaling, 5).hash).toBe(desiredCollectorWorkload(streamOwner, stream, config).hash);
+  });
+
   it("does not roll when only the topic's size or retention changes", () => {
     const a = desiredCollectorWorkload(streamOwner, stream, config).hash;
     expect(desiredCollectorWorkload(streamOwner, { ...stream, partitions: 48, retentionMs: 1 }, config).hash).toBe(a);

@@ -26,6 +26,8 @@ export interface Workload {
   podDisruptionBudget: KubeObject;
   /** The collector's in-cluster endpoint. */
   service?: KubeObject;
+  /** The collector's HorizontalPodAutoscaler (readers are scaled by the operator on lag). */
+  autoscaler?: KubeObject;
   hash: string;
   selector: Record<string, string>;
 }
@@ -39,6 +41,13 @@ export interface WorkerInput {
   /** Collector: the Secret holding the stream's API keys (tenant -> key), mounted read-only. */
   keysSecret?: string;
 }
+
+/**
+ * CPU requests: the collector's is what its HorizontalPodAutoscaler measures utilisation
+ * against (one collector saturates about one core: bench/README.md), so it asks for half a
+ * core; readers are scaled on lag, not CPU.
+ */
+const CPU_REQUEST: Record<WorkerComponent, string> = { collector: "500m", sink: "100m", aggregation: "100m" };
 
 export type WorkerEnv = Pick<OperatorConfig, "workerImage" | "kafkaBrokers" | "clickhouseUrl">;
 
@@ -111,7 +120,7 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
         ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
         livenessProbe: probe("/healthz"),
         readinessProbe: probe("/readyz"),
-        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+        resources: { requests: { cpu: CPU_REQUEST[component], memory: "256Mi" }, limits: { memory: "512Mi" } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
         volumeMounts: [
           { name: "config", mountPath: CONFIG_MOUNT, readOnly: true },

@@ -109,6 +109,7 @@ describe("the operator under the chart's RBAC", () => {
     const deployment = await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" });
     expect(deployment.metadata?.managedFields?.map((m) => m.manager)).toContain("sluice-operator");
     await policy.readNamespacedPodDisruptionBudget({ namespace, name: "page-views-raw-sink" });
+    await admin.makeApiClient(k8s.AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ namespace, name: "page-views-collector" });
     const events = await core.listNamespacedEvent({ namespace });
     expect(events.items.map((e) => e.source?.component ?? e.reportingComponent)).toContain("sluice-operator");
     const lease = await admin.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace, name: "sluice-operator" });

@@ -177,6 +177,33 @@ describe("the operator on the real testbed", () => {
     expect(await hash("page-views-collector")).toBe(collectorBefore);
   });
 
+  it("sizes the collector with a HorizontalPodAutoscaler on CPU, and keeps the count the HPA chose, within new bounds, rolling nothing", async () => {
+    const autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
+    const s = await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === o.metadata.generation);
+    const hpa = await autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name: "page-views-collector" });
+    expect(hpa.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "EventStream", uid: s.metadata.uid, controller: true });
+    expect(hpa.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "page-views-collector" },
+      minReplicas: 2,
+      maxReplicas: 20, // the example's bounds
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+    });
+    const deployment = async () => (await apps.readNamespacedDeployment({ namespace, name: "page-views-collector" })).spec!;
+    const hash = (await deployment()).template.metadata?.annotations?.[SPEC_HASH_ANNOTATION];
+    // What the HPA controller would do under load (no controller-manager here): 5 replicas.
+    await apps.patchNamespacedDeployment({ namespace, name: "page-views-collector", body: { spec: { replicas: 5 } }, fieldManager: "hpa-stand-in" }, k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+
+    await patchSpec("eventstreams", "page-views", { ingest: { scaling: { minReplicas: 3, maxReplicas: 4, targetCPUUtilization: 50 } } });
+    await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === o.metadata.generation);
+    expect((await autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name: "page-views-collector" })).spec).toMatchObject({ minReplicas: 3, maxReplicas: 4 });
+    expect((await deployment()).replicas).toBe(4); // 5, moved into the new bounds
+
+    await patchSpec("eventstreams", "page-views", { ingest: { scaling: { minReplicas: 2, maxReplicas: 10, targetCPUUtilization: 70 } } });
+    await settled("eventstreams", "page-views", (o) => o.status?.observedGeneration === o.metadata.generation);
+    expect((await deployment()).replicas).toBe(4); // kept: the HPA's to change, not reset to the minimum
+    expect((await deployment()).template.metadata?.annotations?.[SPEC_HASH_ANNOTATION]).toBe(hash);
+  });
+
   it("reports the sink's lag from Kafka, and holds its replicas while no worker consumes (no rate to size from)", async () => {
     const producer = kafkaClient(env.kafkaBrokers, "operator-test-producer").producer();
     await producer.connect();

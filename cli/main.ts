@@ -45,6 +45,7 @@ export function program(): Command {
     .option("--metrics-port <port>", "port of /metrics, /healthz and /readyz", "9090")
     .option("--no-leader-elect", "run without leader election (one local process only)")
     .option("--leader-election-namespace <ns>", "namespace of the Lease (default: $POD_NAMESPACE, else default)")
+    .option("--leader-election-id <name>", "name of the Lease; operators sharing a namespace need distinct ones (default: sluice-operator)")
     .action(async (opts) => {
       try {
         await operatorCommand(opts);

@@ -22,6 +22,11 @@ describe("operator config", () => {
     expect(compileConfig({ namespace: ["c"], resync: "30s" }, env)).toMatchObject({ namespaces: ["c"], resyncPeriodMs: 30_000 });
   });
 
+  it("names the Lease after --leader-election-id, refusing a name no Lease can have", () => {
+    expect(compileConfig({ kafka: "k", clickhouse: "c", leaderElectionId: "team-a-sluice" }, {}).leaderElection.leaseName).toBe("team-a-sluice");
+    expect(() => compileConfig({ kafka: "k", clickhouse: "c", leaderElectionId: "Team_A" }, {})).toThrow(/--leader-election-id must be a lowercase DNS name \(a Lease name\), got "Team_A"/);
+  });
+
   it("refuses a missing Kafka, a bad duration and a bad worker count", () => {
     expect(() => compileConfig({ clickhouse: "http://c" }, {})).toThrow(ConfigError);
     expect(() => compileConfig({ kafka: "k", clickhouse: "c", resync: "soon" }, {})).toThrow(/--resync/);

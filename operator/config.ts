@@ -39,6 +39,8 @@ export interface OperatorConfigInput {
   /** Default on: replicas of a Deployment must not reconcile concurrently. */
   leaderElect?: boolean;
   leaderElectionNamespace?: string;
+  /** Name of the Lease: distinct per operator sharing a namespace (the chart uses the release name). */
+  leaderElectionId?: string;
 }
 
 export class ConfigError extends Error {}
@@ -69,10 +71,16 @@ export function compileConfig(input: OperatorConfigInput, env: NodeJS.ProcessEnv
       enabled: input.leaderElect ?? true,
       // In a pod, the Downward API gives POD_NAMESPACE and HOSTNAME is the pod name.
       namespace: input.leaderElectionNamespace ?? env.POD_NAMESPACE ?? "default",
-      leaseName: "sluice-operator",
+      leaseName: leaseName(input.leaderElectionId ?? "sluice-operator"),
       identity: `${env.HOSTNAME ?? "local"}-${process.pid}`,
     },
   };
+}
+
+/** A Lease is named like any object: a DNS subdomain. */
+function leaseName(name: string): string {
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) throw new ConfigError(`--leader-election-id must be a lowercase DNS name (a Lease name), got "${name}"`);
+  return name;
 }
 
 function durationFlag(flag: string, text: string): number {

@@ -161,7 +161,9 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
     const objs = render("sluice", "ops", REQUIRED);
     expect(kindsOf(objs)).toEqual(["ClusterRole -", "ClusterRoleBinding -", "Deployment ops", "Role ops", "RoleBinding ops", "ServiceAccount ops"]);
     expect(objs.find((o) => o.kind === "ClusterRole")!.rules).toEqual(chartRules("operator-rules.yaml"));
-    expect(objs.find((o) => o.kind === "Role")!.rules).toEqual(chartRules("leader-election-rules.yaml"));
+    // The file's rules, for the release's own Lease ("sluice": the release's full name).
+    const leaseRules = chartRules("leader-election-rules.yaml").map((r) => (r.resourceNames ? { ...r, resourceNames: ["sluice"] } : r));
+    expect(objs.find((o) => o.kind === "Role")!.rules).toEqual(leaseRules);
     expect(objs.find((o) => o.kind === "ClusterRoleBinding")!.subjects).toEqual([{ kind: "ServiceAccount", name: "sluice", namespace: "ops" }]);
   });
 
@@ -181,7 +183,7 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       namespaces: [],
       resyncPeriodMs: 300_000,
       workers: 4,
-      leaderElection: { enabled: true },
+      leaderElection: { enabled: true, leaseName: "sluice" },
     });
     const tuned = { ...REQUIRED, watchNamespaces: ["team-a", "team-b"], workerImage: "registry.local/sluice:dev", resync: "30s", workers: 2, replicas: 1, leaderElection: { enabled: false } };
     expect(await configFrom(tuned)).toMatchObject({
@@ -191,6 +193,18 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       workers: 2,
       leaderElection: { enabled: false },
     });
+  });
+
+  it("gives two releases in one namespace a Lease each, and each Role the right to its own Lease only", async () => {
+    for (const release of ["team-a", "team-b"]) {
+      const objects = render(release, "ops", REQUIRED);
+      const config = await argsToConfig(objects.find((o) => o.kind === "Deployment")!.spec.template.spec.containers[0].args);
+      expect(config.leaderElection.leaseName).toBe(`${release}-sluice`);
+      const role = objects.find((o) => o.kind === "Role" && o.metadata.name.endsWith("-leader-election"))!;
+      expect(role.rules.filter((r: { resourceNames?: string[] }) => r.resourceNames)).toEqual([
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [`${release}-sluice`], verbs: ["get", "update"] },
+      ]);
+    }
   });
 
   it("renders objects, CRDs included, that the API server accepts under strict field validation", async () => {
@@ -225,6 +239,7 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       "--resync=5m",
       "--workers=4",
       "--metrics-port=9090",
+      `--leader-election-id=${release}`,
     ]);
     expect(container!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
     // A read-only root needs a writable /tmp: tsx exits at start-up without its compile cache.
@@ -246,8 +261,10 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
     expect(await may(sa, "watch", "eventstreams", elsewhere, { group: "sluice.dev" })).toBe(true);
     expect(await may(sa, "patch", "deployments", elsewhere, { group: "apps" })).toBe(true);
     expect(await may(sa, "get", "secrets", elsewhere)).toBe(false);
-    expect(await may(sa, "update", "leases", namespace, { group: "coordination.k8s.io", name: "sluice-operator" })).toBe(true);
-    expect(await may(sa, "update", "leases", elsewhere, { group: "coordination.k8s.io", name: "sluice-operator" })).toBe(false);
+    // Its own Lease (named after the release), in its own namespace, and no other.
+    expect(await may(sa, "update", "leases", namespace, { group: "coordination.k8s.io", name: release })).toBe(true);
+    expect(await may(sa, "update", "leases", namespace, { group: "coordination.k8s.io", name: "sluice-operator" })).toBe(false);
+    expect(await may(sa, "update", "leases", elsewhere, { group: "coordination.k8s.io", name: release })).toBe(false);
 
     uninstall(release, namespace);
     await deleted("the Deployment", () => apps.readNamespacedDeployment({ namespace, name: release }));

@@ -2,7 +2,7 @@
  * Applies a TopicPlan with the Kafka admin client: create, grow partitions, correct config
  * drift. Shrinking is refused with a typed error that callers turn into a condition.
  */
-import kafkajs, { type Admin } from "kafkajs";
+import kafkajs, { type Admin, type ITopicConfig } from "kafkajs";
 
 // kafkajs is CommonJS and Node's ESM loader cannot see this enum as a named export.
 const { ConfigResourceTypes } = kafkajs;
@@ -26,19 +26,50 @@ export async function observeTopic(admin: Admin, name: string, managedKeys: stri
   return { partitions: meta.topics[0]!.partitions.length, configs };
 }
 
+const LEADER_WAIT_MS = 30_000;
+const RETRIABLE_METADATA = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE"]);
+
+/** Polls metadata until every partition of a new topic has a leader, with a deadline. */
+export async function waitForLeaders(admin: Pick<Admin, "fetchTopicMetadata">, topic: string, partitions: number, deadlineMs = LEADER_WAIT_MS): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  let last = "no metadata yet";
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      const meta = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0];
+      const led = meta?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+      if (led >= partitions) return;
+      last = `${led} of ${partitions} partitions have a leader`;
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (!type || !RETRIABLE_METADATA.has(type)) throw err;
+      last = type;
+    }
+    if (Date.now() + delay > until) throw new Error(`topic ${topic} was created but its partitions have no leaders after ${deadlineMs} ms (${last})`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/**
+ * createTopics, then wait until every partition has a leader. kafkajs' own wait
+ * (`waitForLeaders: true`) retries only LEADER_NOT_AVAILABLE, but a broker that has not
+ * caught up with the controller answers UNKNOWN_TOPIC_OR_PARTITION for a moment after a
+ * create (seen under load, on one broker and on three), which failed `make demo`.
+ */
+export async function createTopicsAndWait(admin: Pick<Admin, "createTopics" | "fetchTopicMetadata">, topics: ITopicConfig[]): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  for (const t of topics) await waitForLeaders(admin, t.topic, t.numPartitions ?? 1);
+}
+
 export async function ensureTopic(admin: Admin, desired: DesiredTopic): Promise<TopicPlan> {
   const plan = planTopic(desired, await observeTopic(admin, desired.name, Object.keys(desired.configs)));
   switch (plan.action) {
     case "create":
-      await admin.createTopics({
-        topics: [{
-          topic: desired.name,
-          numPartitions: desired.partitions,
-          replicationFactor: desired.replicationFactor,
-          configEntries: Object.entries(desired.configs).map(([name, value]) => ({ name, value })),
-        }],
-        waitForLeaders: true,
-      });
+      await createTopicsAndWait(admin, [{
+        topic: desired.name,
+        numPartitions: desired.partitions,
+        replicationFactor: desired.replicationFactor,
+        configEntries: Object.entries(desired.configs).map(([name, value]) => ({ name, value })),
+      }]);
       break;
     case "update":
       if (plan.addPartitions) await admin.createPartitions({ topicPartitions: [{ topic: desired.name, count: plan.addPartitions }] });

@@ -17,6 +17,7 @@ import { createRegistry } from "../../runtime/metrics/registry.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { waitFor } from "../testbed/poll.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
 const env = testbedEnv();
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -47,13 +48,10 @@ describe("the aggregation worker on the real testbed", () => {
 
   async function setup(o: Parameters<typeof testJob>[0]): Promise<CompiledAggregationJob> {
     const job = testJob(o);
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: job.stream.topic, numPartitions: job.stream.partitions, replicationFactor: 1 },
-        { topic: job.stream.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
-      ],
-    });
+    await createTopicsAndWait(admin, [
+      { topic: job.stream.topic, numPartitions: job.stream.partitions, replicationFactor: 1 },
+      { topic: job.stream.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+    ]);
     jobs.push(job);
     cleanups.push(() => dropDatabase(job));
     return job;

@@ -15,6 +15,7 @@ import { startCollector, type CollectorHandle } from "../../runtime/collector/se
 import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
 import { waitFor } from "../testbed/poll.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
 const KEYS = { "shop-a": "key-a", "shop-b": "key-b" };
 const secrets = new Map([["shop-keys", KEYS]]);
@@ -96,7 +97,7 @@ describe("the collector, against the testbed's Kafka", () => {
   beforeAll(async () => {
     admin = kafkaClient(kafkaBrokers, "collector-test-admin").admin();
     await admin.connect();
-    await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })), waitForLeaders: true });
+    await createTopicsAndWait(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })));
     collector = await startCollector({ streams: [main, limited, closed], secrets, kafkaBrokers, registry: createRegistry(false), produceTimeoutMs: 10_000 });
     reader = await tail(kafkaBrokers, Object.values(topics));
   });
@@ -248,7 +249,7 @@ describe("the collector when Kafka goes down", () => {
     cluster = await startKafka({ dir, logDir: dir, brokers: 1 });
     const admin = kafkaClient([cluster.bootstrap], "collector-down-admin").admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
     await admin.disconnect();
     const open = stream("open", topic, {});
     // Room for one event in flight: a send still retrying after its 503 blocks the next one.
@@ -291,7 +292,7 @@ describe("the collector's graceful shutdown", () => {
   beforeAll(async () => {
     admin = kafkaClient(kafkaBrokers, "collector-stop-admin").admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
   });
   afterAll(async () => {
     await admin?.deleteTopics({ topics: [topic] }).catch(() => {});

@@ -25,6 +25,7 @@ import { kubeConfig, kubectl } from "../support/kube.js";
 import { Registry } from "prom-client";
 import { testbedEnv } from "../support/testbed-env.js";
 import { testNamespace, type Doc, type Live } from "../support/operator-namespace.js";
+import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
 const env = testbedEnv();
 const GROUP = "sluice.dev";
@@ -317,7 +318,7 @@ describe("the operator on the real testbed", () => {
 
   it("refuses to shrink a topic that is larger than the spec, with a condition and one Event, leaving the topic alone", async () => {
     const name = "shrinker";
-    await admin.createTopics({ topics: [{ topic: `${namespace}.${name}`, numPartitions: 8, replicationFactor: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic: `${namespace}.${name}`, numPartitions: 8, replicationFactor: 1 }]);
     const doc = stream();
     doc.metadata.name = name;
     doc.spec.topic.partitions = 4;

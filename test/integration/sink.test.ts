@@ -21,6 +21,7 @@ import type { CompiledSink, CompiledStream } from "../../runtime/pipeline/compil
 import { startClickHouse, type ClickHouseServer } from "../testbed/clickhouse.js";
 import { waitFor } from "../testbed/poll.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
+import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
 const env = testbedEnv();
 const fastBackoff = { initialMs: 100, maxMs: 1000 };
@@ -272,13 +273,10 @@ export function testSink(o: { partitions?: number; maxRows?: number; maxDelayMs?
 }
 
 export async function createTopics(admin: Admin, sink: CompiledSink): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: sink.stream.topic, numPartitions: sink.stream.partitions, replicationFactor: 1 },
-      { topic: sink.stream.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
-    ],
-  });
+  await createTopicsAndWait(admin, [
+    { topic: sink.stream.topic, numPartitions: sink.stream.partitions, replicationFactor: 1 },
+    { topic: sink.stream.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+  ]);
 }
 
 export async function deleteTopics(admin: Admin, sink: CompiledSink): Promise<void> {

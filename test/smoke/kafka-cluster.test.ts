@@ -6,6 +6,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
 import { waitFor } from "../testbed/poll.js";
 import { randomName } from "../support/testbed-env.js";
+import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
 // Kafka 4 removed old protocol versions (KIP-896); this proves our client still speaks
 // to it, and that the testbed can run a replicated three-node quorum.
@@ -27,10 +28,7 @@ describe(`a three-node Kafka ${KAFKA4} cluster`, () => {
     const topic = randomName("replicated");
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] }],
-      waitForLeaders: true,
-    });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: "min.insync.replicas", value: "2" }] }]);
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     // KRaft brokers learn new leaders asynchronously: right after creation (or a broker

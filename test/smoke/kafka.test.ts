@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { waitFor } from "../testbed/poll.js";
+import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
 describe("the testbed's Kafka broker", () => {
   const { kafkaBrokers } = testbedEnv();
@@ -13,7 +14,7 @@ describe("the testbed's Kafka broker", () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 2 }]);
   });
   afterAll(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});

@@ -74,7 +74,7 @@ export const clusterRefs = z
     clickhouse: objectName("Name of a ClickHouse cluster in the operator configuration (Helm values `clickhouse.clusters`). Default: the operator's default ClickHouse cluster.").optional(),
   })
   .strict()
-  .describe("Per-resource override of where Kafka and ClickHouse are, by the name of a cluster the operator is configured with. This operator version knows only \"default\": any other name is refused (Ready=False, InvalidSpec), never silently replaced by the default cluster.");
+  .describe("Per-resource override of where Kafka and ClickHouse are, by the name of a cluster the operator is configured with (--kafka-cluster, --clickhouse-cluster; \"default\" is its own). An EventStream picks its Kafka; a Sink or Aggregation reads its stream's Kafka and picks its ClickHouse. An unknown name is refused (Ready=False, InvalidSpec), never replaced by the default cluster.");
 
 export const scaling = z
   .object({

@@ -38,6 +38,8 @@ export function program(): Command {
     .description("Run the Sluice operator: reconcile EventStreams and Sinks into Kafka topics, ClickHouse tables and workers")
     .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")
     .option("--clickhouse <url>", "ClickHouse HTTP URL (default: $CLICKHOUSE_URL)")
+    .option("--kafka-cluster <name=brokers...>", "a further Kafka cluster resources may name in spec.clusters.kafka (repeatable)")
+    .option("--clickhouse-cluster <name=url...>", "a further ClickHouse resources may name in spec.clusters.clickhouse (repeatable)")
     .option("--worker-image <image>", "image the sink and aggregation workers run (default: $SLUICE_WORKER_IMAGE)")
     .option("-n, --namespace <ns...>", "namespaces to watch (default: $SLUICE_WATCH_NAMESPACES, else all)")
     .option("--resync <duration>", "reconcile every object at least this often", "5m")

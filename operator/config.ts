@@ -9,6 +9,10 @@ export interface OperatorConfig {
   kafkaBrokers: string[];
   /** ClickHouse HTTP URL of the default cluster. */
   clickhouseUrl: string;
+  /** Every Kafka cluster a resource may name in spec.clusters.kafka, "default" included. */
+  kafkaClusters: Record<string, string[]>;
+  /** Every ClickHouse a resource may name in spec.clusters.clickhouse, "default" included. */
+  clickhouseClusters: Record<string, string>;
   /** Image the sink and aggregation workers run. */
   workerImage: string;
   /** Namespaces watched; empty means every namespace (cluster-wide informers). */
@@ -29,6 +33,10 @@ export interface OperatorConfig {
 export interface OperatorConfigInput {
   kafka?: string;
   clickhouse?: string;
+  /** Further named Kafka clusters, each "name=host:port,host:port". */
+  kafkaCluster?: string[];
+  /** Further named ClickHouse servers, each "name=url". */
+  clickhouseCluster?: string[];
   workerImage?: string;
   namespace?: string[];
   resync?: string;
@@ -58,9 +66,12 @@ export function compileConfig(input: OperatorConfigInput, env: NodeJS.ProcessEnv
     .filter((n) => n.length > 0);
   const workers = Number(input.workers ?? 4);
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`--workers must be a positive integer, got "${input.workers}"`);
+  const kafkaBrokers = brokerList(kafka);
   return {
-    kafkaBrokers: kafka.split(",").map((b) => b.trim()).filter(Boolean),
+    kafkaBrokers,
     clickhouseUrl: clickhouse,
+    kafkaClusters: { default: kafkaBrokers, ...namedClusters("--kafka-cluster", input.kafkaCluster, brokerList) },
+    clickhouseClusters: { default: clickhouse, ...namedClusters("--clickhouse-cluster", input.clickhouseCluster, (url) => url) },
     workerImage: input.workerImage ?? env.SLUICE_WORKER_IMAGE ?? DEFAULT_WORKER_IMAGE,
     namespaces: [...new Set(namespaces)],
     resyncPeriodMs: durationFlag("--resync", input.resync ?? "5m"),
@@ -75,6 +86,22 @@ export function compileConfig(input: OperatorConfigInput, env: NodeJS.ProcessEnv
       identity: `${env.HOSTNAME ?? "local"}-${process.pid}`,
     },
   };
+}
+
+const brokerList = (text: string) => text.split(",").map((b) => b.trim()).filter(Boolean);
+
+/** "name=value" flags into a map; "default" is what --kafka/--clickhouse set, so it is reserved. */
+function namedClusters<T>(flag: string, entries: string[] = [], parse: (value: string) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const entry of entries) {
+    const m = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)=(.+)$/.exec(entry.trim());
+    if (!m) throw new ConfigError(`${flag} must be name=address with a lowercase DNS-label name, got "${entry}"`);
+    const [, name, , value] = m as unknown as [string, string, string, string];
+    if (name === "default") throw new ConfigError(`${flag}: "default" is the cluster --kafka/--clickhouse configure; name the others`);
+    if (name in out) throw new ConfigError(`${flag}: cluster "${name}" is given twice`);
+    out[name] = parse(value);
+  }
+  return out;
 }
 
 /** A Lease is named like any object: a DNS subdomain. */

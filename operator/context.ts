@@ -1,12 +1,10 @@
 /**
- * What every reconcile shares: API clients, the Kafka admin and ClickHouse client of the
- * default clusters (connected lazily, kept for the process), the clock and the logger.
+ * What every reconcile shares: API clients, a Kafka admin and a ClickHouse client per
+ * configured cluster (connected lazily, kept for the process), the clock and the logger.
  */
 import * as k8s from "@kubernetes/client-node";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { Admin } from "kafkajs";
-import { kafkaClient } from "../runtime/kafka/client.js";
-import { TopicSpecError } from "../runtime/kafka/ensure-topic.js";
 import { detectServerFeatures, type ServerFeatures } from "../runtime/clickhouse/server-version.js";
 import type { Logger } from "../runtime/log.js";
 import { Applier } from "./apply.js";
@@ -14,6 +12,8 @@ import type { Clock } from "./clock.js";
 import type { OperatorConfig } from "./config.js";
 import { EventRecorder } from "./events.js";
 import { Autoscaler } from "./autoscale/autoscaler.js";
+import { DEFAULT_CLUSTER } from "./clusters.js";
+import { KafkaAdminPool } from "./kafka-admin-pool.js";
 import type { Writer } from "./table-cleanup.js";
 
 export class OperatorContext {
@@ -23,16 +23,14 @@ export class OperatorContext {
   readonly autoscaler = new Autoscaler();
   readonly applier: Applier;
   readonly events: EventRecorder;
-  private admin?: Promise<Admin>;
-  /** Reconciles using each admin client right now (a dropped one is disconnected when this reaches zero). */
-  private readonly adminUsers = new Map<Admin, number>();
+  private readonly kafkaPools = new Map<string, KafkaAdminPool>();
   /**
    * Every Sink and Aggregation in the watched namespaces, from the informers' caches (set
    * by startOperator): deletion asks it whether a table is still written by someone else.
    */
   writers: () => Writer[] = () => [];
-  private clickhouseClient?: ClickHouseClient;
-  private features?: ServerFeatures;
+  private readonly clickhouseClients = new Map<string, ClickHouseClient>();
+  private readonly features = new Map<string, ServerFeatures>();
 
   constructor(kc: k8s.KubeConfig, readonly config: OperatorConfig, readonly clock: Clock, readonly log: Logger) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -46,67 +44,53 @@ export class OperatorContext {
     return new Date(this.clock.now());
   }
 
-  /** The admin client, connected on first use; a failed connect is retried on the next call. */
-  kafkaAdmin(): Promise<Admin> {
-    if (!this.admin) {
-      const admin = kafkaClient(this.config.kafkaBrokers, "sluice-operator").admin();
-      this.admin = admin.connect().then(() => admin);
-      this.admin.catch(() => {
-        this.admin = undefined;
-      });
+  /** The admin client of a Kafka cluster (see KafkaAdminPool), connected on first use. */
+  withKafkaAdmin<T>(fn: (admin: Admin) => Promise<T>, cluster = DEFAULT_CLUSTER): Promise<T> {
+    return this.kafkaPool(cluster).withAdmin(fn);
+  }
+
+  /** Drops a cluster's admin client after deleting topics it knew about (see KafkaAdminPool). */
+  resetKafkaAdmin(cluster = DEFAULT_CLUSTER): Promise<void> {
+    return this.kafkaPool(cluster).reset();
+  }
+
+  clickhouse(cluster = DEFAULT_CLUSTER): ClickHouseClient {
+    let client = this.clickhouseClients.get(cluster);
+    if (!client) {
+      client = createClient({ url: this.clusterValue(this.config.clickhouseClusters, "ClickHouse", cluster), request_timeout: 30_000 });
+      this.clickhouseClients.set(cluster, client);
     }
-    return this.admin;
+    return client;
   }
 
-  /**
-   * Runs `fn` with the shared admin client, and throws the client away when `fn` fails
-   * for a reason other than the spec (TopicSpecError: a refused shrink says nothing about
-   * the client). kafkajs keeps every topic it was ever asked about in the client's
-   * metadata targets and fails each later metadata refresh while one of them does not
-   * exist: one missing or deleted topic would otherwise block every other stream's
-   * reconcile (seen with the examples on a three-broker cluster). A fresh client starts
-   * with no targets. A dropped client is disconnected only once the reconciles still
-   * using it are done (disconnecting under them failed them with "write after end").
-   */
-  async withKafkaAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-    const pending = this.kafkaAdmin();
-    const admin = await pending;
-    this.adminUsers.set(admin, (this.adminUsers.get(admin) ?? 0) + 1);
-    try {
-      return await fn(admin);
-    } catch (err) {
-      if (!(err instanceof TopicSpecError) && this.admin === pending) this.admin = undefined;
-      throw err;
-    } finally {
-      const left = this.adminUsers.get(admin)! - 1;
-      if (left > 0) this.adminUsers.set(admin, left);
-      else this.adminUsers.delete(admin);
-      if (left === 0 && this.admin !== pending) await admin.disconnect().catch(() => {});
+  /** Server features, detected once per process and server (an upgrade is picked up on restart). */
+  async clickhouseFeatures(cluster = DEFAULT_CLUSTER): Promise<ServerFeatures> {
+    let features = this.features.get(cluster);
+    if (!features) {
+      features = await detectServerFeatures(this.clickhouse(cluster));
+      this.features.set(cluster, features);
     }
+    return features;
   }
 
-  /** Drops the admin client after deleting topics it knew about (see withKafkaAdmin). */
-  async resetKafkaAdmin(): Promise<void> {
-    const pending = this.admin;
-    this.admin = undefined;
-    const admin = await pending?.catch(() => undefined);
-    if (admin && !this.adminUsers.has(admin)) await admin.disconnect().catch(() => {});
+  private kafkaPool(cluster: string): KafkaAdminPool {
+    let pool = this.kafkaPools.get(cluster);
+    if (!pool) {
+      pool = new KafkaAdminPool(this.clusterValue(this.config.kafkaClusters, "Kafka", cluster));
+      this.kafkaPools.set(cluster, pool);
+    }
+    return pool;
   }
 
-  clickhouse(): ClickHouseClient {
-    this.clickhouseClient ??= createClient({ url: this.config.clickhouseUrl, request_timeout: 30_000 });
-    return this.clickhouseClient;
-  }
-
-  /** Server features, detected once per process (a server upgrade is picked up on restart). */
-  async clickhouseFeatures(): Promise<ServerFeatures> {
-    this.features ??= await detectServerFeatures(this.clickhouse());
-    return this.features;
+  /** Names are checked against the configuration before any step runs; this is the backstop. */
+  private clusterValue<T>(clusters: Record<string, T>, what: string, name: string): T {
+    const value = clusters[name];
+    if (value === undefined) throw new Error(`no ${what} cluster "${name}" in the operator configuration`);
+    return value;
   }
 
   async close(): Promise<void> {
-    const admin = await this.admin?.catch(() => undefined);
-    await admin?.disconnect().catch(() => {});
-    await this.clickhouseClient?.close().catch(() => {});
+    for (const pool of this.kafkaPools.values()) await pool.close();
+    for (const client of this.clickhouseClients.values()) await client.close().catch(() => {});
   }
 }

@@ -12,9 +12,11 @@ import { TransientError, errorMessage, isNotFound } from "./errors.js";
 import { getStream } from "./eventstream/reconcile.js";
 import { schemaConfigMapName, storedSchemas } from "./eventstream/schema-store.js";
 import { validateSpec } from "./validate.js";
+import { streamPlacement } from "./clusters.js";
 
 export type StreamOutcome =
-  | { ok: true; stream: CompiledStream; condition: ConditionInput }
+  /** kafka: the cluster the stream's topics are on (its readers read there). */
+  | { ok: true; stream: CompiledStream; kafka: string; condition: ConditionInput }
   /** retry: the stream may appear or become ready on its own (it is also watched). */
   | { ok: false; retry: boolean; condition: ConditionInput };
 
@@ -31,11 +33,13 @@ export async function resolveStream(ctx: OperatorContext, namespace: string, nam
   if (version === undefined) return sourceNotReady("StreamNotReady", `EventStream ${name} has no accepted schema yet`, true);
   const valid = validateSpec<EventStreamSpec>(obj);
   if (!valid.ok) return sourceNotReady("StreamInvalid", `EventStream ${name}: ${valid.message}`, false);
+  const placement = streamPlacement(valid.spec.clusters, ctx.config);
+  if (!placement.ok) return sourceNotReady("StreamInvalid", `EventStream ${name}: ${placement.message}`, false);
   const fields = await runningFields(ctx, namespace, name, version);
   if (!fields) return sourceNotReady("StreamNotReady", `schema v${version} of EventStream ${name} is not stored`, true);
   const spec: EventStreamSpec = { ...valid.spec, schema: { ...valid.spec.schema, version, fields } };
   const stream = compileStream({ kind: "EventStream", metadata: { name, namespace }, spec });
-  return { ok: true, stream, condition: { type: "SourceReady", status: "True", reason: "StreamResolved", message: `reading ${stream.topic} with schema v${version}` } };
+  return { ok: true, stream, kafka: placement.kafka, condition: { type: "SourceReady", status: "True", reason: "StreamResolved", message: `reading ${stream.topic} with schema v${version}` } };
 }
 
 async function runningFields(ctx: OperatorContext, namespace: string, stream: string, version: number) {

@@ -26,15 +26,18 @@ describe("tablesOf", () => {
   it("is the Sink's table, database defaulted", () => {
     const s = sink("a", "raw");
     delete (s.obj.spec.clickhouse as { database?: string }).database;
-    expect(tablesOf("Sink", s.obj)).toEqual([{ database: "default", table: "raw" }]);
+    expect(tablesOf("Sink", s.obj)).toEqual([{ cluster: "default", database: "default", table: "raw" }]);
   });
   it("is the Aggregation's output and late tables under policy Table, only the output under Topic", () => {
     expect(tablesOf("Aggregation", aggregation("x", "per_minute").obj)).toEqual([
-      { database: "db", table: "per_minute" },
-      { database: "db", table: "per_minute_late" },
+      { cluster: "default", database: "db", table: "per_minute" },
+      { cluster: "default", database: "db", table: "per_minute_late" },
     ]);
-    expect(tablesOf("Aggregation", aggregation("x", "per_minute", { policy: "Table", table: "late_ones" }).obj)[1]).toEqual({ database: "db", table: "late_ones" });
-    expect(tablesOf("Aggregation", aggregation("x", "per_minute", { policy: "Topic" }).obj)).toEqual([{ database: "db", table: "per_minute" }]);
+    expect(tablesOf("Aggregation", aggregation("x", "per_minute", { policy: "Table", table: "late_ones" }).obj)[1]).toEqual({ cluster: "default", database: "db", table: "late_ones" });
+    expect(tablesOf("Aggregation", aggregation("x", "per_minute", { policy: "Topic" }).obj)).toEqual([{ cluster: "default", database: "db", table: "per_minute" }]);
+  });
+  it("is on the ClickHouse the resource names itself", () => {
+    expect(tablesOf("Sink", sink("a", "raw", { clusters: { clickhouse: "analytics" } }).obj)).toEqual([{ cluster: "analytics", database: "db", table: "raw" }]);
   });
   it("is nothing for an invalid spec, and its policy is Retain: an unreadable spec never drops data", () => {
     const broken = sink("a", "raw", { clickhouse: { table: "no spaces allowed" } });
@@ -63,6 +66,11 @@ describe("sharedTables", () => {
     const deleting = sink("b", "raw", { deletionPolicy: "Delete" }, { deletionTimestamp: "2026-01-01T00:00:00Z" });
     expect(sharedTables(self, mine, [retaining]).size).toBe(1);
     expect(sharedTables(self, mine, [deleting]).size).toBe(0);
+  });
+  it("does not count the same table name on another ClickHouse", () => {
+    expect(sharedTables(self, mine, [sink("b", "raw", { clusters: { clickhouse: "analytics" } })]).size).toBe(0);
+    const there = sink("c", "raw", { clusters: { clickhouse: "analytics" } }, { deletionTimestamp: "2026-01-01T00:00:00Z" });
+    expect([...sharedTables(there, tablesOf("Sink", there.obj), [sink("b", "raw", { clusters: { clickhouse: "analytics" } })])]).toEqual([["analytics:db.raw", "Sink/ns/b"]]);
   });
   it("tells a Sink and an Aggregation of the same name apart", () => {
     const agg = aggregation("a", "raw", { policy: "Topic" });

@@ -12,10 +12,13 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from "./finalizer.js";
 import { keyOf, type Obj } from "./informer.js";
 import type { OwnerRef } from "./owner.js";
 import { validateSpec } from "./validate.js";
+import { DEFAULT_CLUSTER, readerClickHouse } from "./clusters.js";
 import { workloadNames, type WorkerComponent } from "./workload/desired.js";
 import { scaleToZero } from "./workload/scale-to-zero.js";
 
 export interface TableRef {
+  /** The ClickHouse it is on (a configured cluster name). */
+  cluster: string;
   database: string;
   table: string;
 }
@@ -27,12 +30,16 @@ export function tablesOf(kind: WriterKind, obj: Obj): TableRef[] {
   const valid = validateSpec<any>({ ...obj, kind });
   if (!valid.ok) return [];
   const spec = valid.spec;
-  if (kind === "Sink") return [{ database: spec.clickhouse.database, table: spec.clickhouse.table }];
-  const out: TableRef = spec.output.clickhouse;
-  const tables = [{ database: out.database, table: out.table }];
-  if (spec.lateData.policy === "Table") tables.push({ database: out.database, table: spec.lateData.table ?? `${out.table}_late` });
+  const cluster = readerClickHouse(spec.clusters);
+  if (kind === "Sink") return [{ cluster, database: spec.clickhouse.database, table: spec.clickhouse.table }];
+  const out: { database: string; table: string } = spec.output.clickhouse;
+  const tables = [{ cluster, database: out.database, table: out.table }];
+  if (spec.lateData.policy === "Table") tables.push({ cluster, database: out.database, table: spec.lateData.table ?? `${out.table}_late` });
   return tables;
 }
+
+/** db.table, with the cluster when it is not the default one. */
+const tableName = (t: TableRef) => `${t.cluster === DEFAULT_CLUSTER ? "" : `${t.cluster}:`}${t.database}.${t.table}`;
 
 export function deletionPolicyOf(kind: WriterKind, obj: Obj): "Retain" | "Delete" {
   const valid = validateSpec<{ deletionPolicy: "Retain" | "Delete" }>({ ...obj, kind });
@@ -57,7 +64,7 @@ export function sharedTables(self: Writer, mine: TableRef[], others: Writer[]): 
     if (otherKey === selfKey) continue;
     if (other.obj.metadata?.deletionTimestamp && deletionPolicyOf(other.kind, other.obj) === "Delete") continue;
     for (const t of tablesOf(other.kind, other.obj)) {
-      if (mine.some((m) => m.database === t.database && m.table === t.table)) shared.set(`${t.database}.${t.table}`, otherKey);
+      if (mine.some((m) => m.cluster === t.cluster && m.database === t.database && m.table === t.table)) shared.set(tableName(t), otherKey);
     }
   }
   return shared;
@@ -82,14 +89,14 @@ export async function finalizeWriter(ctx: OperatorContext, plural: string, compo
     const tables = tablesOf(owner.kind, obj);
     const shared = sharedTables({ kind: owner.kind, obj }, tables, ctx.writers());
     for (const t of tables) {
-      const name = `${t.database}.${t.table}`;
+      const name = tableName(t);
       const user = shared.get(name);
       if (user) {
         await ctx.events.record(owner, "Warning", "TableShared", `kept table ${name}: ${user} still writes it`);
         continue;
       }
       try {
-        await ctx.clickhouse().command({ query: `DROP TABLE IF EXISTS ${ident(t.database)}.${ident(t.table)}` });
+        await ctx.clickhouse(t.cluster).command({ query: `DROP TABLE IF EXISTS ${ident(t.database)}.${ident(t.table)}` });
       } catch (err) {
         // Keep the finalizer: letting the object go now would leave the table forever.
         throw new TransientError(`dropping table ${name}: ${errorMessage(err)}`, "ClickHouseUnavailable", { cause: err });

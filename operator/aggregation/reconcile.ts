@@ -23,6 +23,7 @@ import { desiredWorkload, workloadNames } from "../workload/desired.js";
 import { workerStream } from "../workload/worker-stream.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
 import { finalizeWriter, syncFinalizer } from "../table-cleanup.js";
+import { endpoints, readerPlacement } from "../clusters.js";
 
 export const PLURAL = "aggregations";
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -60,7 +61,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   draft.condition(source.condition);
   if (!source.ok) return { retry: source.retry };
 
-  const table = await ensureTables(ctx, source.job);
+  const table = await ensureTables(ctx, source.job, source.clickhouse);
   draft.condition(table.condition);
   if (table.condition.status !== "True") {
     if (draft.transitioned("TableReady")) await ctx.events.record(owner, "Warning", table.condition.reason, table.condition.message);
@@ -71,10 +72,11 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   const workerConfig = { ...rest, stream: workerStream(stream) };
   const scale = await decideReplicas(ctx, {
     key: `Aggregation/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("aggregation", owner.name).worker,
-    groupId: source.job.groupId, topic: stream.topic, partitions: stream.partitions, scaling,
+    groupId: source.job.groupId, topic: stream.topic, partitions: stream.partitions, scaling, kafkaCluster: source.kafka,
   });
   setLag(draft.next, scale);
-  const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas } }, ctx.config));
+  const env = { workerImage: ctx.config.workerImage, ...endpoints(ctx.config, source) };
+  const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas } }, env));
   draft.condition(singleWorker && workload.condition.status === "True" ? { ...workload.condition, message: `${workload.condition.message}; ${singleWorker}` } : workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
@@ -84,19 +86,21 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
 async function compileJob(ctx: OperatorContext, owner: OwnerRef, spec: AggregationSpec) {
   const resolved = await resolveStream(ctx, owner.namespace, spec.source.stream);
   if (!resolved.ok) return resolved;
+  const placement = readerPlacement(spec.clusters, { name: spec.source.stream, kafka: resolved.kafka }, ctx.config);
+  if (!placement.ok) return sourceNotReady("InvalidSpec", placement.message, false);
   try {
     const job = compileAggregationJob({ kind: "Aggregation", metadata: { name: owner.name, namespace: owner.namespace }, spec }, [resolved.stream]);
-    return { ok: true as const, job, condition: resolved.condition };
+    return { ok: true as const, job, kafka: placement.kafka, clickhouse: placement.clickhouse, condition: resolved.condition };
   } catch (err) {
     if (err instanceof PipelineError) return sourceNotReady("InvalidSpec", err.message, false);
     throw err;
   }
 }
 
-async function ensureTables(ctx: OperatorContext, job: CompiledAggregationJob): Promise<{ condition: ConditionInput }> {
+async function ensureTables(ctx: OperatorContext, job: CompiledAggregationJob, cluster: string): Promise<{ condition: ConditionInput }> {
   const table = `${job.output.database}.${job.output.table}`;
   try {
-    await ensureAggregationTables(ctx.clickhouse(), job, await ctx.clickhouseFeatures());
+    await ensureAggregationTables(ctx.clickhouse(cluster), job, await ctx.clickhouseFeatures(cluster));
     return { condition: { type: "TableReady", status: "True", reason: "TableInSync", message: `table ${table} exists` } };
   } catch (err) {
     const reason = typeof (err as { type?: unknown }).type === "string" ? "TableRejected" : "ClickHouseUnavailable";

@@ -15,6 +15,8 @@ export interface ScaleInput {
   topic: string;
   partitions: number;
   scaling: { minReplicas: number; maxReplicas: number; targetLagSeconds: number; replicas?: number };
+  /** The Kafka cluster the group consumes from. */
+  kafkaCluster?: string;
 }
 
 export interface ScaleOutcome {
@@ -27,7 +29,7 @@ export async function decideReplicas(ctx: OperatorContext, i: ScaleInput): Promi
   const current = (await currentReplicas(ctx, i.namespace, i.deployment)) ?? i.scaling.minReplicas;
   let sample;
   try {
-    sample = await ctx.withKafkaAdmin((admin) => observeLag(admin, i.groupId, i.topic, ctx.clock.now()));
+    sample = await ctx.withKafkaAdmin((admin) => observeLag(admin, i.groupId, i.topic, ctx.clock.now()), i.kafkaCluster);
   } catch (err) {
     ctx.log.warn("lag not observed, replicas held", { key: i.key, error: errorMessage(err) });
     return { replicas: i.scaling.replicas ?? current };

@@ -48,7 +48,13 @@ export function ingestUrl(stream: CompiledStream): string {
   return `http://${workloadNames("collector", stream.name).worker}.${stream.namespace}.svc/v1/streams/${stream.name}/events`;
 }
 
-export async function ensureCollector(ctx: OperatorContext, owner: OwnerRef, stream: CompiledStream, scaling: CollectorScaling = DEFAULT_COLLECTOR_SCALING): Promise<{ condition: ConditionInput; retry: boolean; url?: string }> {
+export async function ensureCollector(
+  ctx: OperatorContext,
+  owner: OwnerRef,
+  stream: CompiledStream,
+  cluster: Pick<WorkerEnv, "kafkaBrokers" | "clickhouseUrl">,
+  scaling: CollectorScaling = DEFAULT_COLLECTOR_SCALING,
+): Promise<{ condition: ConditionInput; retry: boolean; url?: string }> {
   if (!stream.ingest.enabled) {
     // A collector from when ingest was on must stop taking events: scaled to 0, its objects
     // stay (owner-referenced) so enabling ingest again brings it straight back.
@@ -66,6 +72,6 @@ export async function ensureCollector(ctx: OperatorContext, owner: OwnerRef, str
   } catch (err) {
     return { retry: true, condition: { type: "WorkloadReady", status: "False", reason: "KubernetesUnavailable", message: errorMessage(err) } };
   }
-  const outcome = await applyWorkload(ctx, desiredCollectorWorkload(owner, stream, ctx.config, scaling, current));
+  const outcome = await applyWorkload(ctx, desiredCollectorWorkload(owner, stream, { workerImage: ctx.config.workerImage, ...cluster }, scaling, current));
   return { retry: outcome.retry, condition: outcome.condition, ...(outcome.condition.status === "True" && { url: ingestUrl(stream) }) };
 }

@@ -15,6 +15,7 @@ import type { Obj } from "../informer.js";
 import type { OwnerRef } from "../owner.js";
 import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
 import { validateSpec } from "../validate.js";
+import { endpoints, streamPlacement } from "../clusters.js";
 import { ensureCollector } from "./collector-step.js";
 import { ensureSchema } from "./schema-step.js";
 import { deleteTopics, ensureTopics } from "./topic-step.js";
@@ -51,6 +52,11 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
     draft.condition({ type: "SchemaCompatible", status: "False", reason: "InvalidSpec", message: valid.message });
     return {}; // the user must change the spec; the watch brings us back when they do
   }
+  const placement = streamPlacement(valid.spec.clusters, ctx.config);
+  if (!placement.ok) {
+    draft.condition({ type: "SchemaCompatible", status: "False", reason: "InvalidSpec", message: placement.message });
+    return {};
+  }
   const stream = compileStream({ kind: "EventStream", metadata: { name: owner.name, namespace: owner.namespace }, spec: valid.spec });
 
   const schema = await ensureSchema(ctx, owner, valid.spec, stream);
@@ -62,14 +68,14 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   }
   if (schema.decision.action === "accept") await ctx.events.record(owner, "Normal", "SchemaAccepted", `schema v${stream.schema.version} stored and running`);
 
-  const topics = await ensureTopics(ctx, stream);
+  const topics = await ensureTopics(ctx, stream, placement.kafka);
   draft.condition(topics.condition);
   draft.next.topic = stream.topic;
   if (topics.partitions !== undefined) draft.next.partitions = topics.partitions;
   await recordTopicEvents(ctx, owner, draft, topics);
   if (topics.condition.status !== "True") return { retry: topics.retry };
 
-  const collector = await ensureCollector(ctx, owner, stream, valid.spec.ingest?.scaling);
+  const collector = await ensureCollector(ctx, owner, stream, endpoints(ctx.config, placement), valid.spec.ingest?.scaling);
   draft.condition(collector.condition);
   if (collector.url) draft.next.ingestUrl = collector.url;
   else delete draft.next.ingestUrl;
@@ -91,10 +97,11 @@ async function recordTopicEvents(ctx: OperatorContext, owner: OwnerRef, draft: S
 async function finalize(ctx: OperatorContext, obj: Obj): Promise<ReconcileResult> {
   if (!hasFinalizer(obj.metadata!)) return {};
   const valid = validateSpec<EventStreamSpec>(obj);
-  if (valid.ok && valid.spec.deletionPolicy === "Delete") {
+  const placement = valid.ok ? streamPlacement(valid.spec.clusters, ctx.config) : undefined;
+  if (valid.ok && placement?.ok && valid.spec.deletionPolicy === "Delete") {
     const stream: CompiledStream = compileStream({ kind: "EventStream", metadata: { name: obj.metadata!.name!, namespace: obj.metadata!.namespace! }, spec: valid.spec });
     try {
-      const deleted = await deleteTopics(ctx, stream);
+      const deleted = await deleteTopics(ctx, stream, placement.kafka);
       ctx.log.info("deleted topics of a deleted stream", { namespace: stream.namespace, name: stream.name, topics: deleted });
     } catch (err) {
       // Keep the finalizer: removing it now would leak the topics forever.

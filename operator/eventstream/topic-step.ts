@@ -19,12 +19,12 @@ export interface TopicOutcome {
   retry: boolean;
 }
 
-export async function ensureTopics(ctx: Pick<OperatorContext, "withKafkaAdmin">, stream: CompiledStream): Promise<TopicOutcome> {
+export async function ensureTopics(ctx: Pick<OperatorContext, "withKafkaAdmin">, stream: CompiledStream, cluster?: string): Promise<TopicOutcome> {
   const plans: { topic: string; plan: TopicPlan }[] = [];
   try {
     await ctx.withKafkaAdmin(async (admin) => {
       for (const topic of desiredTopics(stream)) plans.push({ topic: topic.name, plan: await ensureTopic(admin, topic) });
-    });
+    }, cluster);
   } catch (err) {
     if (err instanceof TopicSpecError) {
       const have = /has (\d+) partitions/.exec(err.message)?.[1];
@@ -41,14 +41,14 @@ export async function ensureTopics(ctx: Pick<OperatorContext, "withKafkaAdmin">,
 }
 
 /** Deletes the topic and DLQ that exist; absent ones are already where we want them. */
-export async function deleteTopics(ctx: Pick<OperatorContext, "withKafkaAdmin" | "resetKafkaAdmin">, stream: CompiledStream): Promise<string[]> {
+export async function deleteTopics(ctx: Pick<OperatorContext, "withKafkaAdmin" | "resetKafkaAdmin">, stream: CompiledStream, cluster?: string): Promise<string[]> {
   const doomed = await ctx.withKafkaAdmin(async (admin) => {
     const existing = new Set(await admin.listTopics());
     const gone = [stream.topic, stream.deadLetterTopic].filter((t) => existing.has(t));
     if (gone.length > 0) await admin.deleteTopics({ topics: gone });
     return gone;
-  });
+  }, cluster);
   // The client still lists the deleted topics among its metadata targets.
-  if (doomed.length > 0) await ctx.resetKafkaAdmin();
+  if (doomed.length > 0) await ctx.resetKafkaAdmin(cluster);
   return doomed;
 }

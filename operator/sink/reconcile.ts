@@ -20,6 +20,7 @@ import { desiredSinkWorkload } from "./desired.js";
 import { workloadNames } from "../workload/desired.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
 import { finalizeWriter, syncFinalizer } from "../table-cleanup.js";
+import { endpoints } from "../clusters.js";
 
 export const PLURAL = "sinks";
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -57,7 +58,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   draft.condition(source.condition);
   if (!source.ok) return { retry: source.retry };
 
-  const table = await ensureTable(ctx, source.sink);
+  const table = await ensureTable(ctx, source.sink, source.clickhouse);
   draft.condition(table.condition);
   if (table.addedColumns.length > 0) await ctx.events.record(owner, "Normal", "ColumnsAdded", `added columns ${table.addedColumns.join(", ")} to ${source.sink.database}.${source.sink.table}`);
   if (table.condition.status !== "True") {
@@ -68,10 +69,11 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   const sink = source.sink;
   const scale = await decideReplicas(ctx, {
     key: `Sink/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("sink", owner.name).worker,
-    groupId: sink.groupId, topic: sink.stream.topic, partitions: sink.stream.partitions, scaling: sink.scaling,
+    groupId: sink.groupId, topic: sink.stream.topic, partitions: sink.stream.partitions, scaling: sink.scaling, kafkaCluster: source.kafka,
   });
   setLag(draft.next, scale);
-  const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, { ...sink, scaling: { ...sink.scaling, replicas: scale.replicas } }, ctx.config));
+  const env = { workerImage: ctx.config.workerImage, ...endpoints(ctx.config, source) };
+  const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, { ...sink, scaling: { ...sink.scaling, replicas: scale.replicas } }, env));
   draft.condition(workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;

@@ -15,10 +15,10 @@ export interface TableOutcome {
   created: boolean;
 }
 
-export async function ensureTable(ctx: OperatorContext, sink: CompiledSink): Promise<TableOutcome> {
+export async function ensureTable(ctx: OperatorContext, sink: CompiledSink, cluster?: string): Promise<TableOutcome> {
   const table = `${sink.database}.${sink.table}`;
   try {
-    const res = await ensureSinkTable(ctx.clickhouse(), sink, await ctx.clickhouseFeatures());
+    const res = await ensureSinkTable(ctx.clickhouse(cluster), sink, await ctx.clickhouseFeatures(cluster));
     return { retry: false, created: res.created, addedColumns: res.addedColumns, condition: { type: "TableReady", status: "True", reason: "TableInSync", message: `table ${table} has every schema column` } };
   } catch (err) {
     // A server that answered with an error (ClickHouseError carries a `type`) rejected our

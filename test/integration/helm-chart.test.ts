@@ -193,6 +193,11 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       workers: 2,
       leaderElection: { enabled: false },
     });
+    const clustered = { ...REQUIRED, kafka: { ...REQUIRED.kafka, clusters: { eu: ["eu-0:9092", "eu-1:9092"], us: ["us-0:9092"] } }, clickhouse: { ...REQUIRED.clickhouse, clusters: { analytics: "http://an:8123" } } };
+    expect(await configFrom(clustered)).toMatchObject({
+      kafkaClusters: { default: REQUIRED.kafka.brokers, eu: ["eu-0:9092", "eu-1:9092"], us: ["us-0:9092"] },
+      clickhouseClusters: { default: REQUIRED.clickhouse.url, analytics: "http://an:8123" },
+    });
   });
 
   it("gives two releases in one namespace a Lease each, and each Role the right to its own Lease only", async () => {

@@ -9,7 +9,8 @@ import type { CompiledStream } from "../runtime/pipeline/compiled.js";
 import type { ConditionInput } from "./conditions.js";
 import type { OperatorContext } from "./context.js";
 import { TransientError, errorMessage, isNotFound } from "./errors.js";
-import { getStream } from "./eventstream/reconcile.js";
+import { PLURAL as STREAMS } from "./eventstream/reconcile.js";
+import { getObject } from "./get-object.js";
 import { schemaConfigMapName, storedSchemas } from "./eventstream/schema-store.js";
 import { validateSpec } from "./validate.js";
 import { streamPlacement } from "./clusters.js";
@@ -27,7 +28,7 @@ export const sourceNotReady = (reason: string, message: string, retry: boolean):
 });
 
 export async function resolveStream(ctx: OperatorContext, namespace: string, name: string): Promise<StreamOutcome> {
-  const obj = await getStream(ctx, namespace, name);
+  const obj = await getObject(ctx, STREAMS, namespace, name);
   if (!obj) return sourceNotReady("StreamNotFound", `EventStream ${name} not found in namespace ${namespace}`, true);
   const version = obj.status?.schemaVersion as number | undefined;
   if (version === undefined) return sourceNotReady("StreamNotReady", `EventStream ${name} has no accepted schema yet`, true);

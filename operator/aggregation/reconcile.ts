@@ -4,7 +4,6 @@
  * write status. The workload is owner-referenced; under deletionPolicy Delete a finalizer
  * drops the tables first (table-cleanup.ts).
  */
-import { GROUP, VERSION } from "../../api/common.js";
 import type { AggregationSpec } from "../../api/aggregation.js";
 import { compileAggregationJob, type CompiledAggregationJob } from "../../runtime/aggregation-worker/job.js";
 import { ensureAggregationTables } from "../../runtime/aggregation-worker/ensure-tables.js";
@@ -12,46 +11,26 @@ import { PipelineError } from "../../runtime/pipeline/compile.js";
 import type { ConditionInput } from "../conditions.js";
 import type { ReconcileResult } from "../controller.js";
 import type { OperatorContext } from "../context.js";
-import { errorMessage, isNotFound } from "../errors.js";
+import { errorMessage } from "../errors.js";
 import type { Obj } from "../informer.js";
 import { selectorString, type OwnerRef } from "../owner.js";
 import { resolveStream, sourceNotReady } from "../source-stream.js";
-import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
+import type { StatusDraft } from "../status.js";
 import { validateSpec } from "../validate.js";
 import { applyWorkload } from "../workload/apply-step.js";
 import { desiredWorkload, workloadNames } from "../workload/desired.js";
 import { workerStream } from "../workload/worker-stream.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
-import { finalizeWriter, syncFinalizer } from "../table-cleanup.js";
+import { readerReconciler, type ReaderStatus } from "../reader-reconciler.js";
 import { endpoints, readerPlacement } from "../clusters.js";
 
 export const PLURAL = "aggregations";
-const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
-
-interface AggregationStatus extends StatusBase {
-  replicas?: number;
-  selector?: string;
-  lagMessages?: number;
-  lagSeconds?: number;
-}
 
 export function aggregationReconciler(ctx: OperatorContext) {
-  return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
-    const obj = await getAggregation(ctx, namespace, name);
-    if (!obj || obj.metadata?.deletionTimestamp) ctx.autoscaler.forget(`Aggregation/${namespace}/${name}`);
-    if (!obj) return {};
-    const owner = { kind: "Aggregation" as const, name, namespace, uid: obj.metadata!.uid! };
-    if (obj.metadata?.deletionTimestamp) return finalizeWriter(ctx, PLURAL, "aggregation", owner, obj);
-    await syncFinalizer(ctx, PLURAL, "Aggregation", obj);
-    const draft = new StatusDraft<AggregationStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
-    const result = await reconcileSteps(ctx, obj, owner, draft);
-    draft.finish(DEPENDENCIES);
-    await writeStatus(ctx.custom, PLURAL, namespace, name, draft);
-    return result;
-  };
+  return readerReconciler(ctx, { kind: "Aggregation", plural: PLURAL, component: "aggregation", steps: reconcileSteps });
 }
 
-async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, draft: StatusDraft<AggregationStatus>): Promise<ReconcileResult> {
+async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, draft: StatusDraft<ReaderStatus>): Promise<ReconcileResult> {
   const valid = validateSpec<AggregationSpec>(obj);
   if (!valid.ok) {
     draft.condition({ type: "SourceReady", status: "False", reason: "InvalidSpec", message: valid.message });
@@ -105,14 +84,5 @@ async function ensureTables(ctx: OperatorContext, job: CompiledAggregationJob, c
   } catch (err) {
     const reason = typeof (err as { type?: unknown }).type === "string" ? "TableRejected" : "ClickHouseUnavailable";
     return { condition: { type: "TableReady", status: "False", reason, message: `ClickHouse: ${errorMessage(err)}` } };
-  }
-}
-
-async function getAggregation(ctx: OperatorContext, namespace: string, name: string): Promise<Obj | undefined> {
-  try {
-    return (await ctx.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Obj;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
   }
 }

@@ -3,14 +3,14 @@
  * ensure the collector workload, write status. Each step names its own failure in a condition; a failed step stops the
  * ones after it, and Ready is True only when every step succeeded.
  */
-import { GROUP, VERSION } from "../../api/common.js";
 import type { EventStreamSpec } from "../../api/eventstream.js";
 import { compileStream } from "../../runtime/pipeline/compile.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 import type { ReconcileResult } from "../controller.js";
 import type { OperatorContext } from "../context.js";
-import { TransientError, errorMessage, isNotFound } from "../errors.js";
+import { TransientError, errorMessage } from "../errors.js";
 import { addFinalizer, hasFinalizer, removeFinalizer } from "../finalizer.js";
+import { getObject } from "../get-object.js";
 import type { Obj } from "../informer.js";
 import type { OwnerRef } from "../owner.js";
 import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
@@ -32,7 +32,7 @@ interface StreamStatus extends StatusBase {
 
 export function eventStreamReconciler(ctx: OperatorContext) {
   return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
-    const obj = await getStream(ctx, namespace, name);
+    const obj = await getObject(ctx, PLURAL, namespace, name);
     if (!obj) return {}; // gone: nothing left to do, and a requeue cannot bring it back
     if (obj.metadata?.deletionTimestamp) return finalize(ctx, obj);
     await addFinalizer(ctx.custom, PLURAL, obj.metadata!);
@@ -110,13 +110,4 @@ async function finalize(ctx: OperatorContext, obj: Obj): Promise<ReconcileResult
   }
   await removeFinalizer(ctx.custom, PLURAL, obj.metadata!);
   return {};
-}
-
-export async function getStream(ctx: OperatorContext, namespace: string, name: string): Promise<Obj | undefined> {
-  try {
-    return (await ctx.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Obj;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }

@@ -4,14 +4,12 @@
  * collection removes them; under deletionPolicy Delete a finalizer drops its table first
  * (table-cleanup.ts).
  */
-import { GROUP, VERSION } from "../../api/common.js";
 import type { SinkSpec } from "../../api/sink.js";
 import type { ReconcileResult } from "../controller.js";
 import type { OperatorContext } from "../context.js";
-import { isNotFound } from "../errors.js";
 import type { Obj } from "../informer.js";
 import { selectorString, type OwnerRef } from "../owner.js";
-import { StatusDraft, writeStatus, type StatusBase } from "../status.js";
+import type { StatusDraft } from "../status.js";
 import { validateSpec } from "../validate.js";
 import { resolveSource } from "./source-step.js";
 import { ensureTable } from "./table-step.js";
@@ -19,36 +17,16 @@ import { applyWorkload } from "../workload/apply-step.js";
 import { desiredSinkWorkload } from "./desired.js";
 import { workloadNames } from "../workload/desired.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
-import { finalizeWriter, syncFinalizer } from "../table-cleanup.js";
+import { readerReconciler, type ReaderStatus } from "../reader-reconciler.js";
 import { endpoints } from "../clusters.js";
 
 export const PLURAL = "sinks";
-const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
-
-interface SinkStatus extends StatusBase {
-  replicas?: number;
-  selector?: string;
-  lagMessages?: number;
-  lagSeconds?: number;
-}
 
 export function sinkReconciler(ctx: OperatorContext) {
-  return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
-    const obj = await getSink(ctx, namespace, name);
-    if (!obj || obj.metadata?.deletionTimestamp) ctx.autoscaler.forget(`Sink/${namespace}/${name}`);
-    if (!obj) return {};
-    const owner = { kind: "Sink" as const, name, namespace, uid: obj.metadata!.uid! };
-    if (obj.metadata?.deletionTimestamp) return finalizeWriter(ctx, PLURAL, "sink", owner, obj);
-    await syncFinalizer(ctx, PLURAL, "Sink", obj);
-    const draft = new StatusDraft<SinkStatus>(obj.status, obj.metadata!.generation ?? 0, ctx.now());
-    const result = await reconcileSteps(ctx, obj, owner, draft);
-    draft.finish(DEPENDENCIES);
-    await writeStatus(ctx.custom, PLURAL, namespace, name, draft);
-    return result;
-  };
+  return readerReconciler(ctx, { kind: "Sink", plural: PLURAL, component: "sink", steps: reconcileSteps });
 }
 
-async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, draft: StatusDraft<SinkStatus>): Promise<ReconcileResult> {
+async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, draft: StatusDraft<ReaderStatus>): Promise<ReconcileResult> {
   const valid = validateSpec<SinkSpec>(obj);
   if (!valid.ok) {
     draft.condition({ type: "SourceReady", status: "False", reason: "InvalidSpec", message: valid.message });
@@ -79,13 +57,4 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
   // Lag moves without any watch event: look again at the autoscaling interval.
   return { retry: workload.retry, requeueAfterMs: ctx.config.autoscaleIntervalMs };
-}
-
-async function getSink(ctx: OperatorContext, namespace: string, name: string): Promise<Obj | undefined> {
-  try {
-    return (await ctx.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Obj;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }

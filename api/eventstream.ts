@@ -73,6 +73,9 @@ export const keys = z
  * The collector is stateless and its work is per request, so it scales on CPU with a
  * HorizontalPodAutoscaler, unlike the readers, which scale on consumer lag.
  */
+/** Also what the operator uses for a stream without an ingest section. */
+export const DEFAULT_COLLECTOR_SCALING = { minReplicas: 2, maxReplicas: 10, targetCPUUtilization: 70 };
+
 export const collectorScaling = z
   .object({
     minReplicas: z.number().int().min(1).max(1000).default(2).describe("Fewest collector replicas. Default 2, so one can be disrupted while the other takes events."),
@@ -90,7 +93,7 @@ export const collectorScaling = z
   .superRefine((s, ctx) => {
     if (s.minReplicas > s.maxReplicas) ctx.addIssue({ code: "custom", path: ["minReplicas"], message: "minReplicas must not exceed maxReplicas" });
   })
-  .default({ minReplicas: 2, maxReplicas: 10, targetCPUUtilization: 70 })
+  .default(DEFAULT_COLLECTOR_SCALING)
   .describe("How many collectors run: a HorizontalPodAutoscaler on CPU between these bounds.");
 
 export const ingest = z

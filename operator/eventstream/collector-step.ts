@@ -5,7 +5,7 @@
  * another. The cost is a few idle pods for quiet streams (two each by default, for
  * availability). It scales out on CPU with a HorizontalPodAutoscaler (`ingest.scaling`).
  */
-import type { EventStreamSpec } from "../../api/eventstream.js";
+import { DEFAULT_COLLECTOR_SCALING, type EventStreamSpec } from "../../api/eventstream.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { currentReplicas } from "../autoscale/scale-step.js";
 import type { ConditionInput } from "../conditions.js";
@@ -17,7 +17,6 @@ import { desiredWorkload, workloadNames, type WorkerEnv, type Workload } from ".
 import { scaleToZero } from "../workload/scale-to-zero.js";
 
 export type CollectorScaling = NonNullable<EventStreamSpec["ingest"]>["scaling"];
-export const DEFAULT_COLLECTOR_SCALING: CollectorScaling = { minReplicas: 2, maxReplicas: 10, targetCPUUtilization: 70 };
 
 /**
  * `current` is the Deployment's replicas now: the HorizontalPodAutoscaler owns the count
@@ -55,17 +54,17 @@ export async function ensureCollector(
   cluster: Pick<WorkerEnv, "kafkaBrokers" | "clickhouseUrl">,
   scaling: CollectorScaling = DEFAULT_COLLECTOR_SCALING,
 ): Promise<{ condition: ConditionInput; retry: boolean; url?: string }> {
+  const name = workloadNames("collector", stream.name).worker;
   if (!stream.ingest.enabled) {
     // A collector from when ingest was on must stop taking events: scaled to 0, its objects
     // stay (owner-referenced) so enabling ingest again brings it straight back.
     try {
-      await scaleToZero(ctx, stream.namespace, workloadNames("collector", stream.name).worker);
+      await scaleToZero(ctx, stream.namespace, name);
     } catch (err) {
       return { retry: true, condition: { type: "WorkloadReady", status: "False", reason: "KubernetesUnavailable", message: errorMessage(err) } };
     }
     return { retry: false, condition: { type: "WorkloadReady", status: "True", reason: "IngestDisabled", message: "ingest.enabled is false: no collector runs" } };
   }
-  const name = workloadNames("collector", stream.name).worker;
   let current: number | undefined;
   try {
     current = await currentReplicas(ctx, stream.namespace, name);

@@ -1,7 +1,7 @@
 /**
  * Benchmarks 5-7: aggregation. Events/s per core of the real aggregation worker
  * (`startAggregation`: Kafka -> engine -> ClickHouse) for a tumbling and a sliding window,
- * against a bare kafkajs loop that only JSON-parses the same pre-filled topic; and the
+ * against a bare eachBatch loop that only JSON-parses the same pre-filled topic; and the
  * pure engine's state memory per open (window, group) key against a plain Map of the
  * same keys. Each side runs in its own process (children/aggregate.ts).
  */

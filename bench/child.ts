@@ -25,7 +25,8 @@ export async function startChild(script: "worker" | "load" | "bare" | "aggregate
   const proc = fork(join(import.meta.dirname, "children", `${script}.ts`), [JSON.stringify(args)], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
-    // kafkajs's one-time notice about its v2 partitioner is noise in a report.
+    // kafkajs's one-time notice about its v2 partitioner (the bare kafkajs producer
+    // baseline) is noise in a report.
     env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
   });
   live.add(proc);

@@ -1,8 +1,10 @@
 /**
  * Benchmark 1: collector events/s, and events per CPU-second of the collector process
- * (= per core), against a bare kafkajs producer sending the same records to a topic of
- * the same config with the same acks=all, batch size and concurrency. The HTTP load
- * generator runs in its own process, so neither side is charged for generating load.
+ * (= per core), against two bare producers, each in its own process, sending the same
+ * records to a topic of the same config with the same acks=all, batch size and
+ * concurrency: kafkajs (the reference adapter) and librdkafka (the port's producer, the
+ * collector's own client). The HTTP load generator runs in its own process, so no side
+ * is charged for generating load.
  */
 import { startChild } from "./child.js";
 import type { BenchContext } from "./context.js";
@@ -42,15 +44,18 @@ export async function collectorThroughput(ctx: BenchContext): Promise<CollectorT
     await worker.stop();
   }
 
-  const bare = await startChild("bare", childEnv);
-  let base: { wallMs: number; cpuMs: number; events: number };
-  try {
-    const args = { topic: p.stream.topic, perRequest: cfg.perRequest, concurrency: cfg.concurrency };
-    await bare.call("produce", { ...args, prefix: `${ctx.runId}-bw`, events: Math.min(5_000, cfg.collectorEvents) });
-    base = await bare.call("produce", { ...args, prefix: `${ctx.runId}-b`, events: cfg.collectorEvents }, 300_000);
-  } finally {
-    await bare.stop();
-  }
+  const bareProducer = async (producer: "kafkajs" | "librdkafka", tag: string) => {
+    const bare = await startChild("bare", { ...childEnv, producer });
+    try {
+      const args = { topic: p.stream.topic, perRequest: cfg.perRequest, concurrency: cfg.concurrency };
+      await bare.call("produce", { ...args, prefix: `${ctx.runId}-${tag}w`, events: Math.min(5_000, cfg.collectorEvents) });
+      return await bare.call<{ wallMs: number; cpuMs: number; events: number }>("produce", { ...args, prefix: `${ctx.runId}-${tag}`, events: cfg.collectorEvents }, 300_000);
+    } finally {
+      await bare.stop();
+    }
+  };
+  const base = await bareProducer("kafkajs", "b");
+  const rdkafka = await bareProducer("librdkafka", "r");
 
   const perSecond = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
   const sluiceRate = perSecond(sluice.accepted, sluice.wallMs);
@@ -60,8 +65,10 @@ export async function collectorThroughput(ctx: BenchContext): Promise<CollectorT
     capacityEventsPerSecond: sluiceRate,
     figures: [
       figure({ bench, metric: "events/s per core", unit: "ev/s/core", value: perSecond(sluice.accepted, sluice.cpuMs), baseline: "bare kafkajs producer", baselineValue: perSecond(base.events, base.cpuMs), note: "events per CPU-second of the collector process vs of the producer process" }),
+      figure({ bench, metric: "events/s per core", unit: "ev/s/core", value: perSecond(sluice.accepted, sluice.cpuMs), baseline: "bare librdkafka producer", baselineValue: perSecond(rdkafka.events, rdkafka.cpuMs) }),
       figure({ bench, metric: "events/s (wall)", unit: "ev/s", value: sluiceRate, baseline: "bare kafkajs producer", baselineValue: perSecond(base.events, base.wallMs), ...(refused > 0 ? { note: `${refused} events refused (statuses ${JSON.stringify(sluice.statuses)})` } : {}) }),
+      figure({ bench, metric: "events/s (wall)", unit: "ev/s", value: sluiceRate, baseline: "bare librdkafka producer", baselineValue: perSecond(rdkafka.events, rdkafka.wallMs) }),
     ],
-    detail: { topic: p.stream.topic, collector: sluice, bareProducer: base },
+    detail: { topic: p.stream.topic, collector: sluice, bareProducer: base, bareLibrdkafkaProducer: rdkafka },
   };
 }

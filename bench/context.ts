@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import type { Admin } from "kafkajs";
 import { kafkaClient } from "../runtime/kafka/client.js";
+import type { KafkaAdmin } from "../runtime/kafka/port.js";
 import { detectServerFeatures, type ServerFeatures } from "../runtime/clickhouse/server-version.js";
 import { startTestbed } from "../test/testbed/testbed.js";
 import type { BenchConfig } from "./config.js";
@@ -19,7 +19,7 @@ export interface BenchContext {
   clickhouseUrl: string;
   /** The run's private database: every table of the run, dropped at the end. */
   database: string;
-  admin: Admin;
+  admin: KafkaAdmin;
   ch: ClickHouseClient;
   features: ServerFeatures;
   /** Compiles the example in a fresh namespace and creates its topics. */

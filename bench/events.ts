@@ -3,7 +3,7 @@
  * JSON. The event id encodes the run and the event's index, so the latency poller can
  * map a row in ClickHouse back to its accept time without shipping ids between processes.
  */
-import type { Message } from "kafkajs";
+import type { OutMessage } from "../runtime/kafka/port.js";
 
 export const STREAM = "page-views";
 /** The Secret in examples/clickstream: tenant id -> API key. */
@@ -40,7 +40,7 @@ export function makeEvent(prefix: string, i: number, tenant: string, bytes: numb
 }
 
 /** The Kafka record the collector produces for an accepted event (see collector/handle-ingest.ts). */
-export function collectorRecord(event: Record<string, unknown>, ingestTimeMs: number): Message {
+export function collectorRecord(event: Record<string, unknown>, ingestTimeMs: number): OutMessage {
   return {
     key: String(event.user_id),
     value: JSON.stringify(event),

@@ -2,8 +2,9 @@
  * Benchmarks 3 and 4: end-to-end latency from accept (the client's 200, or the bare
  * producer's ack) to queryable in ClickHouse at fixed fractions of the collector capacity
  * measured in benchmark 1; and the worker's RSS at rest and under that load. The
- * baseline is the bare path at the same rate: a kafkajs producer and the bare
- * consume+insert loop in one process (its RSS is the baseline for the worker's).
+ * baseline is the bare path at the same rate: the kafkajs reference producer and the bare
+ * consume+insert loop (the port's librdkafka consumer) in one process (its RSS is the
+ * baseline for the worker's).
  */
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";

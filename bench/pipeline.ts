@@ -4,7 +4,7 @@
  * rate limit is removed: the benchmark measures the collector's capacity, not the limit.
  */
 import { join } from "node:path";
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin } from "../runtime/kafka/port.js";
 import { loadPipeline } from "../runtime/pipeline/load.js";
 import type { CompiledPipeline, CompiledSink, CompiledStream } from "../runtime/pipeline/compiled.js";
 import { provisionTopics } from "../runtime/pipeline/provision-topics.js";
@@ -29,6 +29,6 @@ export function benchPipeline(namespace: string, database: string, table: string
 }
 
 /** Creates the stream's topic and DLQ as `sluice run` would (replication clamped to the testbed's brokers). */
-export async function provision(admin: Admin, p: BenchPipeline): Promise<void> {
+export async function provision(admin: KafkaAdmin, p: BenchPipeline): Promise<void> {
   await provisionTopics(admin, [p.stream], { clampToBrokers: true });
 }

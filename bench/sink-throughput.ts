@@ -2,8 +2,9 @@
  * Benchmark 2: rows/s a sink needs to drain a pre-filled topic into ClickHouse, each
  * measured from its start to the moment every row is queryable (group join included:
  * the testbed broker has no initial rebalance delay). Three readers of the same topic:
- * the Sluice sink, a bare kafkajs eachBatch + JSONEachRow insert loop (the baseline),
- * and ClickHouse's own Kafka table engine with a materialized view, when the server has it.
+ * the Sluice sink, a bare eachBatch + JSONEachRow insert loop on the port's (librdkafka)
+ * consumer (the baseline), and ClickHouse's own Kafka table engine with a materialized
+ * view, when the server has it.
  */
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";

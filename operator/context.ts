@@ -4,7 +4,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin as Admin } from "../runtime/kafka/port.js";
 import { detectServerFeatures, type ServerFeatures } from "../runtime/clickhouse/server-version.js";
 import type { Logger } from "../runtime/log.js";
 import { Applier } from "./apply.js";

@@ -2,7 +2,7 @@
  * The operator's admin client for one Kafka cluster, shared by the reconciles.
  *
  * `withAdmin` throws the client away when `fn` fails for a reason other than the spec
- * (TopicSpecError: a refused shrink says nothing about the client). kafkajs keeps every
+ * (TopicSpecError: a refused shrink says nothing about the client). The admin client (kafkajs) keeps every
  * topic it was ever asked about in the client's metadata targets and fails each later
  * metadata refresh while one of them does not exist: one missing or deleted topic would
  * otherwise block every other stream's reconcile (seen with the examples on a three-broker
@@ -10,7 +10,7 @@
  * once the reconciles still using it are done (disconnecting under them failed them with
  * "write after end").
  */
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin as Admin } from "../runtime/kafka/port.js";
 import { kafkaClient } from "../runtime/kafka/client.js";
 import { TopicSpecError } from "../runtime/kafka/ensure-topic.js";
 

@@ -3,19 +3,19 @@
  * fresh process of this script for each measured side, so CPU time and memory belong to
  * that side alone:
  * - `fill`: pre-fills the topic (not measured);
- * - `bareParse`: the baseline, a kafkajs eachBatch loop that JSON-parses each record and nothing else;
+ * - `bareParse`: the baseline, a bare eachBatch loop (`kafkaClient().consumer()`) that JSON-parses each record and nothing else;
  * - `startAggregation`: the real aggregation worker (`startAggregation`), Kafka -> engine -> ClickHouse;
  * - `memEngine` / `memMap`: state memory of the pure engine vs a plain Map with the same keys.
  */
 import { runInNewContext } from "node:vm";
 import { freemem } from "node:os";
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
-import type { Consumer, Message, Producer } from "kafkajs";
 import { aggregationSpec } from "../../api/aggregation.js";
 import { compileAggregation } from "../../runtime/aggregate/compile.js";
 import { AggregationEngine } from "../../runtime/aggregate/engine.js";
 import { compileAggregationJob, startAggregation, type AggregationHandle } from "../../runtime/aggregation-worker/index.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
+import type { KafkaConsumer, KafkaProducer, OutMessage } from "../../runtime/kafka/port.js";
 import { silentLogger } from "../../runtime/log.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import { aggregationEvent, aggregationSpecFor, type AggregationShape, type WindowKind } from "../aggregation-events.js";
@@ -27,8 +27,8 @@ const { kafkaBrokers, clickhouseUrl, database, eventBytes } = childArgs<{ kafkaB
 const brokers = kafkaBrokers.split(",");
 const kafka = kafkaClient(brokers, "sluice-bench-aggregate");
 const registry = createRegistry();
-let producer: Producer | undefined;
-let consumer: Consumer | undefined;
+let producer: KafkaProducer | undefined;
+let consumer: KafkaConsumer | undefined;
 let handle: AggregationHandle | undefined;
 
 /** A full collection before each memory reading (gc exposed at run time: startChild fixes execArgv). */
@@ -85,18 +85,17 @@ async function memoryStages(a: MemArgs, open: (from: number, to: number) => void
 serve({
   /** Pre-fills the topic: `events` records over `eventMinutes` of event time, then one sentinel per partition. */
   fill: async (a: { topic: string; shape: AggregationShape; partitions: number }) => {
-    producer = kafka.producer({ idempotent: true, retry: { retries: 5 } });
-    await producer.connect();
-    const p = producer;
+    const p = (producer = kafka.producer());
+    await p.connect();
     const perSend = 500;
     const senders = Math.min(6, a.partitions);
     const t0 = Date.now();
-    const send = (messages: Message[]) => p.send({ topic: a.topic, acks: -1, timeout: 30_000, messages });
+    const send = (messages: OutMessage[]) => p.send({ topic: a.topic, messages });
     // User u goes to partition u % partitions (so a group never spans partitions), and each
     // sender owns a fixed set of partitions and sends in event order: every partition holds
     // its events in time order (up to the jitter), as one producer per source would write them.
     await Promise.all(Array.from({ length: senders }, async (_, k) => {
-      let messages: Message[] = [];
+      let messages: OutMessage[] = [];
       for (let i = 0; i < a.shape.events; i++) {
         const partition = (i % a.shape.groups) % a.partitions;
         if (partition % senders !== k) continue;
@@ -116,15 +115,14 @@ serve({
 
   /** The baseline: resolves once `expected` records were parsed (or at the deadline). */
   bareParse: async (a: { topic: string; groupId: string; expected: number; timeoutMs: number }) => {
-    const c = (consumer = kafka.consumer({ groupId: a.groupId, maxWaitTimeInMs: 100 }));
+    const c = (consumer = kafka.consumer({ groupId: a.groupId, fromBeginning: true, maxWaitTimeInMs: 100 }));
     let parsed = 0;
     let sink = 0;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     await c.connect();
-    await c.subscribe({ topics: [a.topic], fromBeginning: true });
+    await c.subscribe({ topics: [a.topic] });
     await c.run({
-      eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           const e = JSON.parse(m.value!.toString("utf8")) as Record<string, unknown>;

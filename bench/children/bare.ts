@@ -1,32 +1,42 @@
 /**
- * The baselines: what the same work costs with the client libraries alone. A kafkajs
+ * The baselines: what the same work costs with the client libraries alone. A bare
  * producer (idempotent, acks=all, like the collector's) sending the records the collector
  * would produce, and a bare consume-and-insert loop (eachBatch -> JSONEachRow insert; no
  * validation, no dedupe, no dead letters, no commit intents).
+ *
+ * The producer is the child argument `producer`: "kafkajs" (the default; the reference
+ * adapter in runtime/kafka/kafkajs/producer.ts) or "librdkafka" (`kafkaClient().producer()`,
+ * the client the collector itself uses). The loop consumes through `kafkaClient().consumer()`.
  */
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import type { Consumer, Message, Producer } from "kafkajs";
 import { kafkaClient } from "../../runtime/kafka/client.js";
+import { kafkajsProducer } from "../../runtime/kafka/kafkajs/producer.js";
+import type { KafkaConsumer, KafkaProducer, OutMessage } from "../../runtime/kafka/port.js";
 import { collectorRecord, makeEvent, tenantFor } from "../events.js";
 import { childArgs, processStats, serve } from "./serve.js";
 
-const { kafkaBrokers, clickhouseUrl, eventBytes } = childArgs<{ kafkaBrokers: string; clickhouseUrl: string; eventBytes: string }>();
-const kafka = kafkaClient(kafkaBrokers.split(","), "sluice-bench-bare");
-let producer: Producer | undefined;
-let consumer: Consumer | undefined;
+const { kafkaBrokers, clickhouseUrl, eventBytes, producer: producerClient = "kafkajs" } =
+  childArgs<{ kafkaBrokers: string; clickhouseUrl: string; eventBytes: string; producer?: "kafkajs" | "librdkafka" }>();
+const brokers = kafkaBrokers.split(",");
+const kafka = kafkaClient(brokers, "sluice-bench-bare");
+let producer: KafkaProducer | undefined;
+let consumer: KafkaConsumer | undefined;
 let clickhouse: ClickHouseClient | undefined;
 
-async function connectedProducer(): Promise<Producer> {
+async function connectedProducer(): Promise<KafkaProducer> {
   if (!producer) {
-    producer = kafka.producer({ idempotent: true, retry: { retries: 5 } });
-    await producer.connect();
+    // Each send gives up after 10 s.
+    const o = { deliveryTimeoutMs: 10_000 };
+    const p = producerClient === "librdkafka" ? kafka.producer(o) : kafkajsProducer(brokers, "sluice-bench-bare", o);
+    await p.connect();
+    producer = p;
   }
   return producer;
 }
 
-function requestRecords(prefix: string, r: number, perRequest: number): Message[] {
+function requestRecords(prefix: string, r: number, perRequest: number): OutMessage[] {
   const now = Date.now();
-  const out: Message[] = [];
+  const out: OutMessage[] = [];
   for (let i = r * perRequest; i < (r + 1) * perRequest; i++) out.push(collectorRecord(makeEvent(prefix, i, tenantFor(r), Number(eventBytes), now), now));
   return out;
 }
@@ -48,7 +58,7 @@ serve({
     await Promise.all(Array.from({ length: a.concurrency }, async () => {
       while (next < requests) {
         const messages = batches[next++]!;
-        await p.send({ topic: a.topic, acks: -1, timeout: 10_000, messages });
+        await p.send({ topic: a.topic, messages });
       }
     }));
     return { wallMs: Date.now() - t0, cpuMs: processStats().cpuMs - cpu0, events: requests * a.perRequest };
@@ -68,7 +78,7 @@ serve({
           continue;
         }
         const r = sent;
-        const s: Promise<void> = p.send({ topic: a.topic, acks: -1, timeout: 10_000, messages: requestRecords(a.prefix, r, a.perRequest) }).then(
+        const s: Promise<void> = p.send({ topic: a.topic, messages: requestRecords(a.prefix, r, a.perRequest) }).then(
           () => void accepts.push([r * a.perRequest, a.perRequest, Date.now()]),
           () => {},
         ).finally(() => inFlight.delete(s));
@@ -81,11 +91,10 @@ serve({
   },
   consume: async (a: { topic: string; groupId: string; table: string; dateTime64: boolean }) => {
     const ch = (clickhouse = createClient({ url: clickhouseUrl, request_timeout: 30_000 }));
-    const c = (consumer = kafka.consumer({ groupId: a.groupId, maxWaitTimeInMs: 100 }));
+    const c = (consumer = kafka.consumer({ groupId: a.groupId, fromBeginning: true, maxWaitTimeInMs: 100 }));
     await c.connect();
-    await c.subscribe({ topics: [a.topic], fromBeginning: true });
+    await c.subscribe({ topics: [a.topic] });
     await c.run({
-      eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
         const values = batch.messages.map((m) => {
           const e = JSON.parse(m.value!.toString("utf8")) as Record<string, unknown>;

@@ -3,7 +3,7 @@
  * summed over partitions. A partition the group never committed counts from its oldest
  * retained offset (what a new consumer would start from).
  */
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin as Admin } from "../../runtime/kafka/port.js";
 import type { LagSample } from "./replicas.js";
 
 export async function observeLag(admin: Admin, groupId: string, topic: string, atMs: number): Promise<LagSample> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin as Admin } from "../../runtime/kafka/port.js";
 import { compileStream } from "../../runtime/pipeline/compile.js";
 import { validateDocument } from "../../api/validate.js";
 import type { EventStreamSpec } from "../../api/eventstream.js";
@@ -16,7 +16,7 @@ function fakeAdmin(partitions: number): Admin {
   return {
     listTopics: async () => ["shop.views"],
     fetchTopicMetadata: async () => ({ topics: [{ name: "shop.views", partitions: Array.from({ length: partitions }, (_, i) => ({ partitionId: i })) }] }),
-    describeConfigs: async () => ({ resources: [{ configEntries: [] }] }),
+    describeTopicConfigs: async () => ({}),
   } as unknown as Admin;
 }
 

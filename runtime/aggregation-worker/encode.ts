@@ -2,7 +2,7 @@
  * Engine outputs as JSONEachRow objects for ClickHouse (the value formats both 18.16 and
  * current servers parse), and late events as messages for a late topic.
  */
-import type { Message } from "kafkajs";
+import type { OutMessage as Message } from "../kafka/port.js";
 import type { AggregationEvent, ResultRow, RetractionRow } from "../aggregate/engine.js";
 import type { ServerFeatures } from "../clickhouse/server-version.js";
 import type { FieldType } from "../pipeline/compiled.js";

@@ -4,13 +4,13 @@
  * partitions this member owns), and every tick writes what the engine emitted, then
  * commits committableOffsets() with the checkpoint in the commit metadata (write-flush.ts).
  *
- * A rebalance starts a new session: kafkajs resumes every assigned partition from its
- * committed offset after a join, so the engine is rebuilt from the committed checkpoints
+ * A rebalance starts a new session: the consumer resumes every assigned partition from
+ * its committed offset after a rebalance (the eager protocol, see kafka/confluent/consumer.ts), so the engine is rebuilt from the committed checkpoints
  * and anything not yet written is abandoned (the replay regenerates it).
  */
 import { randomBytes } from "node:crypto";
 import { createClient } from "@clickhouse/client";
-import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
+import type { Batch, KafkaAdmin as Admin, KafkaConsumer, KafkaProducer } from "../kafka/port.js";
 import type { Registry } from "prom-client";
 import { AggregationEngine, type Clock, type Output } from "../aggregate/engine.js";
 import { detectServerFeatures } from "../clickhouse/server-version.js";
@@ -84,8 +84,8 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
 
   const kafka = kafkaClient(opts.kafkaBrokers, `sluice-aggregation-${job.name}-${instanceId}`);
   const admin: Admin = kafka.admin();
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer: Consumer = kafka.consumer({ groupId: job.groupId, maxWaitTimeInMs: Math.min(500, tickMs * 2) });
+  const producer: KafkaProducer = kafka.producer();
+  const consumer: KafkaConsumer = kafka.consumer({ groupId: job.groupId, maxWaitTimeInMs: Math.min(500, tickMs * 2), onAssigned: (partitions) => onAssigned(partitions) });
   await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
   if (job.late.policy === "Topic") await ensureLateTopic(admin, job, job.late.topic);
 
@@ -172,8 +172,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     return session;
   };
 
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    const partitions = e.payload.memberAssignment[topic] ?? [];
+  const onAssigned = (partitions: number[]): void => {
     const g = ++gen;
     session = undefined;
     initialised = newSession(g, partitions).catch((err: Error) => {
@@ -181,12 +180,9 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       return undefined;
     });
     log.info("partitions assigned", { aggregation: label, partitions });
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    if (!e.payload.restart) fail(e.payload.error);
-  });
+  };
 
-  const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
+  const eachBatch = async ({ batch }: { batch: Batch }): Promise<void> => {
     const g = gen;
     const s = await initialised;
     if (!s || s.gen !== g || !live(s)) return;
@@ -197,9 +193,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < at) continue;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
-      const record = { partition: p, offset, key: m.key, value: m.value, headers, timestampMs: Number(m.timestamp) };
+      const record = { partition: p, offset, key: m.key, value: m.value, headers: m.headers, timestampMs: Number(m.timestamp) };
       const d = decodeRecord(job.stream, record);
       if (!d.ok) s.poison.push(d.poison);
       else {
@@ -241,8 +235,8 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       await clickhouse.close();
     })());
 
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+  await consumer.subscribe({ topics: [topic] });
+  await consumer.run({ eachBatch });
   log.info("aggregation started", { aggregation: label, topic, groupId: job.groupId, instanceId });
 
   return { stop: shutdown, failed };

@@ -9,7 +9,7 @@
  * with the same versions: the tables are ReplacingMergeTrees, so rewriting is harmless.
  */
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { Producer } from "kafkajs";
+import type { KafkaProducer as Producer } from "../kafka/port.js";
 import type { Checkpoint, Output } from "../aggregate/engine.js";
 import type { ServerFeatures } from "../clickhouse/server-version.js";
 import { deadLetterMessage } from "../sink/dead-letter.js";
@@ -56,14 +56,14 @@ export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContex
   }
   if (flush.poison.length > 0) {
     const messages = flush.poison.map((p) => deadLetterMessage(p, job.stream.topic, deps.label));
-    await retrying("dead-letter", ctx, () => deps.producer.send({ topic: job.stream.deadLetterTopic, acks: -1, messages }));
+    await retrying("dead-letter", ctx, () => deps.producer.send({ topic: job.stream.deadLetterTopic, messages }));
   }
   if (late.length > 0) {
     const lateOut = job.late;
     if (lateOut.policy === "Table") await insert(deps, tableRef(lateOut), late.map((l) => encodeLateRow(job, l.event, l.reason, features, now)), ctx);
     else {
       const messages = late.map((l) => lateMessage(job, l.event, l.reason));
-      await retrying("late topic", ctx, () => deps.producer.send({ topic: lateOut.topic, acks: -1, messages }));
+      await retrying("late topic", ctx, () => deps.producer.send({ topic: lateOut.topic, messages }));
     }
   }
   if (rows.length > 0) await insert(deps, tableRef(job.output), rows, ctx);

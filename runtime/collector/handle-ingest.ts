@@ -5,7 +5,7 @@
  * reserve in-flight bytes, produce. Nothing reaches Kafka unless every step passed.
  */
 import type { IncomingMessage } from "node:http";
-import type { Message } from "kafkajs";
+import type { OutMessage as Message } from "../kafka/port.js";
 import type { CompiledStream } from "../pipeline/compiled.js";
 import { authenticate } from "./auth.js";
 import { readBody } from "./body.js";

@@ -14,6 +14,7 @@ export interface CollectorMetrics {
   requestSeconds: Histogram<"stream">;
   inFlightBytes: Gauge;
   produceSeconds: Histogram<"stream">;
+  producerReplacements: Counter;
 }
 
 export function collectorMetrics(registry: Registry): CollectorMetrics {
@@ -49,6 +50,11 @@ export function collectorMetrics(registry: Registry): CollectorMetrics {
       help: "Time for Kafka to acknowledge one request's events (acks=all).",
       labelNames: ["stream"] as const,
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    })),
+    producerReplacements: reuse("sluice_collector_producer_replacements_total", () => new Counter({
+      name: "sluice_collector_producer_replacements_total",
+      help: "Kafka producers replaced because their idempotence state broke for good (a new producer id each time).",
       registers,
     })),
   };

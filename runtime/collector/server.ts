@@ -33,7 +33,13 @@ export async function startCollector(opts: CollectorOptions): Promise<CollectorH
   const config = collectorConfig(opts);
   const log = opts.logger ?? silentLogger;
   const metrics = collectorMetrics(opts.registry);
-  const producer = await EventProducer.connect({ brokers: config.kafkaBrokers, clientId: config.clientId, timeoutMs: config.produceTimeoutMs });
+  const producer = await EventProducer.connect({
+    brokers: config.kafkaBrokers,
+    clientId: config.clientId,
+    timeoutMs: config.produceTimeoutMs,
+    log,
+    onReplaced: () => metrics.producerReplacements.inc(),
+  });
   const ingest: IngestContext = {
     config,
     limiter: new RateLimiter(),

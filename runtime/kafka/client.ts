@@ -1,8 +1,17 @@
-/** kafkajs clients with Sluice's defaults: quiet unless something is wrong. */
-import { Kafka, logLevel } from "kafkajs";
-import { registerCodecs } from "./codecs.js";
+/**
+ * The Kafka clients Sluice uses, behind the port (port.ts): produce and consume on
+ * librdkafka (confluent/), admin on kafkajs (kafkajs/admin.ts, for the config calls
+ * librdkafka's binding lacks). Everything else asks this function for its clients.
+ */
+import { confluentConsumer } from "./confluent/consumer.js";
+import { confluentProducer } from "./confluent/producer.js";
+import { kafkajsAdmin } from "./kafkajs/admin.js";
+import type { KafkaClient } from "./port.js";
 
-export function kafkaClient(brokers: string[], clientId: string): Kafka {
-  registerCodecs();
-  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 } });
+export function kafkaClient(brokers: string[], clientId: string): KafkaClient {
+  return {
+    producer: (o) => confluentProducer(brokers, clientId, o),
+    consumer: (o) => confluentConsumer(brokers, clientId, o),
+    admin: () => kafkajsAdmin(brokers, clientId),
+  };
 }

@@ -2,10 +2,7 @@
  * Applies a TopicPlan with the Kafka admin client: create, grow partitions, correct config
  * drift. Shrinking is refused with a typed error that callers turn into a condition.
  */
-import kafkajs, { type Admin, type ITopicConfig } from "kafkajs";
-
-// kafkajs is CommonJS and Node's ESM loader cannot see this enum as a named export.
-const { ConfigResourceTypes } = kafkajs;
+import type { KafkaAdmin as Admin, NewTopic } from "./port.js";
 import { planTopic, type DesiredTopic, type ObservedTopic, type TopicPlan } from "./topic-plan.js";
 
 /** A spec the cluster cannot honour; retrying will not help until the spec changes. */
@@ -20,9 +17,7 @@ export async function observeTopic(admin: Admin, name: string, managedKeys: stri
   // Existence is checked explicitly: a failed describe must never be mistaken for "absent".
   if (!(await admin.listTopics()).includes(name)) return undefined;
   const meta = await admin.fetchTopicMetadata({ topics: [name] });
-  const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name, configNames: managedKeys }], includeSynonyms: false });
-  const configs: Record<string, string> = {};
-  for (const entry of described.resources[0]?.configEntries ?? []) configs[entry.configName] = entry.configValue;
+  const configs = await admin.describeTopicConfigs(name, managedKeys);
   return { partitions: meta.topics[0]!.partitions.length, configs };
 }
 
@@ -50,12 +45,12 @@ export async function waitForLeaders(admin: Pick<Admin, "fetchTopicMetadata">, t
 }
 
 /**
- * createTopics, then wait until every partition has a leader. kafkajs' own wait
+ * createTopics, then wait until every partition has a leader. The admin client's own wait
  * (`waitForLeaders: true`) retries only LEADER_NOT_AVAILABLE, but a broker that has not
  * caught up with the controller answers UNKNOWN_TOPIC_OR_PARTITION for a moment after a
  * create (seen under load, on one broker and on three), which failed `make demo`.
  */
-export async function createTopicsAndWait(admin: Pick<Admin, "createTopics" | "fetchTopicMetadata">, topics: ITopicConfig[]): Promise<void> {
+export async function createTopicsAndWait(admin: Pick<Admin, "createTopics" | "fetchTopicMetadata">, topics: NewTopic[]): Promise<void> {
   await admin.createTopics({ topics, waitForLeaders: false });
   for (const t of topics) await waitForLeaders(admin, t.topic, t.numPartitions ?? 1);
 }
@@ -74,11 +69,7 @@ export async function ensureTopic(admin: Admin, desired: DesiredTopic): Promise<
     case "update":
       if (plan.addPartitions) await admin.createPartitions({ topicPartitions: [{ topic: desired.name, count: plan.addPartitions }] });
       if (Object.keys(plan.configDrift).length > 0) {
-        // AlterConfigs (non-incremental) sets the whole managed set at once.
-        await admin.alterConfigs({
-          validateOnly: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: desired.name, configEntries: Object.entries(desired.configs).map(([name, value]) => ({ name, value })) }],
-        });
+        await admin.alterTopicConfigs(desired.name, desired.configs);
       }
       break;
     case "refuse-shrink":

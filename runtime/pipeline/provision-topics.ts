@@ -3,7 +3,7 @@
  * against a small local cluster, replication can be clamped to the brokers available,
  * loudly; the operator never clamps (a production topic must get what it declares).
  */
-import type { Admin } from "kafkajs";
+import type { KafkaAdmin as Admin } from "../kafka/port.js";
 import { ensureTopic } from "../kafka/ensure-topic.js";
 import { topicConfigs, type DesiredTopic, type TopicPlan } from "../kafka/topic-plan.js";
 import type { CompiledStream } from "./compiled.js";

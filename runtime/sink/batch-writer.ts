@@ -9,7 +9,7 @@
  */
 import { failpoint } from "../failpoints.js";
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { Producer } from "kafkajs";
+import type { KafkaProducer as Producer } from "../kafka/port.js";
 import type { CompiledSink } from "../pipeline/compiled.js";
 import type { ServerFeatures } from "../clickhouse/server-version.js";
 import { tableRef } from "../clickhouse/table-ddl.js";
@@ -66,7 +66,7 @@ export async function writeBatch(deps: WriterDeps, batch: Batch, ctx: RetryConte
   if (!batch.replay) await retrying(`commit intent p${batch.partition} ${range}`, ctx, () => deps.commit(batch.partition, batch.start, encodeIntent(batch.end)));
   if (poison.length > 0) {
     const messages = poison.map((p) => deadLetterMessage(p, sink.stream.topic, deps.sinkLabel));
-    await retrying(`dead-letter p${batch.partition} ${range}`, ctx, () => deps.producer.send({ topic: sink.stream.deadLetterTopic, acks: -1, messages }));
+    await retrying(`dead-letter p${batch.partition} ${range}`, ctx, () => deps.producer.send({ topic: sink.stream.deadLetterTopic, messages }));
   }
   let skippedInsert = false;
   if (unique.length > 0) {

@@ -3,7 +3,7 @@
  * headers saying what was wrong and where the record came from, so it can be fixed and
  * replayed by hand.
  */
-import type { Message } from "kafkajs";
+import type { OutMessage as Message } from "../kafka/port.js";
 import type { Poison } from "./decode.js";
 
 export function deadLetterMessage(p: Poison, sourceTopic: string, sinkName: string): Message {

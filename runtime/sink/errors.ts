@@ -27,7 +27,7 @@ export class RetentionGapError extends SinkError {
 
 function describeGap(g: PartitionGap): string {
   if (g.committedOffset < 0) {
-    // kafkajs answers OFFSET_OUT_OF_RANGE by committing "earliest" (-2) itself, erasing
+    // A client that answered OFFSET_OUT_OF_RANGE by committing "earliest" (-2) itself erased
     // the old position: the gap is certain, its size is not.
     return `partition ${g.partition} committed offset was reset to ${g.committedOffset} (earliest) by a client after an out-of-range fetch; low watermark ${g.lowWatermark}, records lost to retention unknown`;
   }

@@ -14,7 +14,7 @@ export interface PartitionState {
   partition: number;
   buffer: BufferedRecord[];
   bufferedBytes: number;
-  /** Records below this offset were already taken (kafkajs refetches after a rebalance). */
+  /** Records below this offset were already taken (the consumer refetches from the committed offset after a rebalance). */
   nextOffset: number;
   /** Where the next batch starts: the committed offset, then each batch's end. Undefined: no commit yet. */
   batchStart?: number;

@@ -6,7 +6,7 @@ import { setMaxListeners } from "node:events";
  */
 import { randomBytes } from "node:crypto";
 import { createClient } from "@clickhouse/client";
-import type { Admin, Consumer, EachBatchPayload, Producer } from "kafkajs";
+import type { Batch, KafkaAdmin, KafkaConsumer, KafkaProducer } from "../kafka/port.js";
 import type { Registry } from "prom-client";
 import type { CompiledSink } from "../pipeline/compiled.js";
 import { kafkaClient } from "../kafka/client.js";
@@ -34,7 +34,7 @@ export interface SinkOptions {
   backoff?: BackoffOptions;
   /**
    * Kafka group session timeout. A crashed member's partitions move only after it, so it
-   * bounds recovery time. Default 30 s (kafkajs); crash tests use the broker minimum, 6 s.
+   * bounds recovery time. Default 30 s; crash tests use the broker minimum, 6 s.
    */
   sessionTimeoutMs?: number;
 }
@@ -61,12 +61,13 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   log.info("sink table ready", { sink: label, clickhouse: features.version.text, dedupToken: features.insertDeduplicationToken });
 
   const kafka = kafkaClient(opts.kafkaBrokers, `sluice-sink-${sink.name}-${instanceId}`);
-  const admin: Admin = kafka.admin();
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer: Consumer = kafka.consumer({
+  const admin: KafkaAdmin = kafka.admin();
+  const producer: KafkaProducer = kafka.producer();
+  const consumer: KafkaConsumer = kafka.consumer({
     groupId: sink.groupId,
     maxWaitTimeInMs: Math.min(500, Math.max(50, limits.maxDelayMs)),
-    ...(opts.sessionTimeoutMs ? { sessionTimeout: opts.sessionTimeoutMs, heartbeatInterval: Math.max(500, Math.floor(opts.sessionTimeoutMs / 5)) } : {}),
+    ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
+    onAssigned: (partitions) => onAssigned(partitions),
   });
   await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
 
@@ -145,7 +146,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       const c = committed?.partitions.find((x) => x.partition === p);
       const offset = c ? Number(c.offset) : -1;
       const low = Number(watermarks.find((w) => w.partition === p)?.low ?? 0);
-      // -1 is "never committed" (a new sink); -2 is kafkajs's own reset after out-of-range.
+      // -1 is "never committed" (a new sink); anything else below the low watermark is a gap.
       if ((offset >= 0 && offset < low) || offset < -1) gaps.push({ partition: p, committedOffset: offset, lowWatermark: low });
       else if (!states.has(p)) states.set(p, newPartitionState(p, offset, decodeIntent(c?.metadata, offset)));
       log.info("partition start", { sink: label, partition: p, committed: offset, lowWatermark: low, intentEnd: states.get(p)?.boundary });
@@ -165,23 +166,23 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
         return false;
       },
     );
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    assigned = new Set(e.payload.memberAssignment[topic] ?? []);
+  // After each rebalance every assigned partition is fetched again from its committed
+  // offset; a partition this member keeps keeps its state, and the records it already
+  // buffered are skipped by offset (partition-state.ts).
+  const onAssigned = (partitions: number[]): void => {
+    assigned = new Set(partitions);
     for (const [p, s] of states) {
       if (assigned.has(p)) continue;
       // Revoked: its unwritten records belong to the new owner now; an in-flight batch
-      // stops retrying and never commits (the broker would refuse it anyway).
+      // stops retrying and never commits.
       s.revoked = true;
       states.delete(p);
     }
     initialised = initialise([...assigned]);
     log.info("partitions assigned", { sink: label, partitions: [...assigned] });
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    if (!e.payload.restart) fail(e.payload.error);
-  });
+  };
 
-  const eachBatch = async ({ batch }: EachBatchPayload): Promise<void> => {
+  const eachBatch = async ({ batch }: { batch: Batch }): Promise<void> => {
     if (stopping || failure) return;
     const p = batch.partition;
     if (!(await initialised)) return;
@@ -194,10 +195,8 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < s.nextOffset) continue;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
       const bytes = (m.value?.length ?? 0) + (m.key?.length ?? 0);
-      const rec: BufferedRecord = { partition: p, offset, key: m.key, value: m.value, headers, timestampMs: Number(m.timestamp), bytes, arrivedAt: now };
+      const rec: BufferedRecord = { partition: p, offset, key: m.key, value: m.value, headers: m.headers, timestampMs: Number(m.timestamp), bytes, arrivedAt: now };
       s.buffer.push(rec);
       s.bufferedBytes += bytes;
       s.nextOffset = offset + 1;
@@ -246,8 +245,8 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       await clickhouse.close();
     })());
 
-  // Check every partition before the first fetch: once kafkajs meets an out-of-range
-  // offset it commits "earliest" itself, and the evidence of the gap is gone.
+  // Check every partition before the first fetch: a client that meets an out-of-range
+  // offset resets to "earliest" by itself, and the evidence of the gap is gone.
   const precheck = await initPartitions((await admin.fetchTopicOffsets(topic)).map((w) => w.partition)).then(
     () => true,
     (err: Error) => (fail(err), false),
@@ -255,8 +254,8 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   // Only checked: ownership (and where each partition starts) is decided at the group join.
   states.clear();
   if (precheck) {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch });
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({ eachBatch });
     log.info("sink started", { sink: label, topic, groupId: sink.groupId, instanceId });
   }
 

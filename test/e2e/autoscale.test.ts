@@ -77,7 +77,7 @@ describe("the operator scales a Sink on its consumer lag", () => {
         const e = clickEvent(start + k, "shop-a");
         return { key: String(e.user_id), value: JSON.stringify(e) };
       });
-      await producer.send({ topic, acks: -1, messages });
+      await producer.send({ topic, messages });
     }
     await producer.disconnect();
 

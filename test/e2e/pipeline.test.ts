@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { logLevel, Kafka } from "kafkajs";
 import { loadPipeline } from "../../runtime/pipeline/load.js";
 import { runPipeline, type RunningPipeline } from "../../runtime/pipeline/run-pipeline.js";
 import { silentLogger } from "../../runtime/log.js";
@@ -11,15 +10,16 @@ import { waitFor } from "../testbed/poll.js";
 import { clickEvent, runLoad } from "../support/load-generator.js";
 import { oracle } from "../support/oracle.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
-import type { Admin } from "kafkajs";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import type { KafkaAdmin, KafkaClient } from "../../runtime/kafka/port.js";
 
 /** Reads exactly `total` records of a topic and counts them by one header's value. */
-async function countByHeader(kafka: Kafka, topic: string, total: number, header: string): Promise<Record<string, number>> {
-  const consumer = kafka.consumer({ groupId: randomName("dlq-reader") });
+async function countByHeader(kafka: KafkaClient, topic: string, total: number, header: string): Promise<Record<string, number>> {
+  const consumer = kafka.consumer({ groupId: randomName("dlq-reader"), fromBeginning: true });
   const counts: Record<string, number> = {};
   let seen = 0;
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics: [topic] });
   await consumer.run({
     eachMessage: async ({ message }) => {
       const key = message.headers?.[header]?.toString() ?? "(none)";
@@ -35,7 +35,7 @@ async function countByHeader(kafka: Kafka, topic: string, total: number, header:
   return counts;
 }
 
-async function sinkLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+async function sinkLag(admin: KafkaAdmin, groupId: string, topic: string): Promise<number> {
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const ends = await admin.fetchTopicOffsets(topic);
   return ends.reduce((lag, p) => {
@@ -115,8 +115,8 @@ describe("the clickstream pipeline, end to end", () => {
 
   it("sends every poison record to the dead-letter topic, exactly, without blocking valid ones", async () => {
     const stream = pipeline.streams[0]!;
-    const kafka = new Kafka({ clientId: "e2e-poison", brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ idempotent: true });
+    const kafka = kafkaClient(env.kafkaBrokers, "e2e-poison");
+    const producer = kafka.producer();
     await producer.connect();
     const valid = new Set<string>();
     const messages = [];
@@ -133,7 +133,7 @@ describe("the clickstream pipeline, end to end", () => {
         messages.push({ key: String(e.user_id), value: JSON.stringify(e) });
       }
     }
-    await producer.send({ topic: stream.topic, acks: -1, messages });
+    await producer.send({ topic: stream.topic, messages });
     await producer.disconnect();
     const v = await settle(valid);
     expect(v.duplicates).toBe(0);

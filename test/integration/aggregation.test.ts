@@ -6,12 +6,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
-import type { Admin, Producer } from "kafkajs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { compileAggregation } from "../../runtime/aggregate/compile.js";
 import type { CompiledAggregationJob } from "../../runtime/aggregation-worker/job.js";
 import { startAggregation } from "../../runtime/aggregation-worker/start-aggregation.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
+import type { KafkaAdmin, KafkaProducer } from "../../runtime/kafka/port.js";
 import { silentLogger } from "../../runtime/log.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
@@ -29,8 +29,8 @@ interface Ev { event_id: string; campaign: string; event_time: number; cost: num
 interface Result { ws: number; campaign: string; n: number; spend: number; users: number }
 
 describe("the aggregation worker on the real testbed", () => {
-  let admin: Admin;
-  let producer: Producer;
+  let admin: KafkaAdmin;
+  let producer: KafkaProducer;
   const cleanups: (() => Promise<void>)[] = [];
   const jobs: CompiledAggregationJob[] = [];
   beforeAll(async () => {
@@ -65,7 +65,6 @@ describe("the aggregation worker on the real testbed", () => {
   const produce = (job: CompiledAggregationJob, events: (Ev | string)[], partition?: (e: Ev) => number) =>
     producer.send({
       topic: job.stream.topic,
-      acks: -1,
       messages: events.map((e) =>
         typeof e === "string"
           ? { key: "poison", value: e, partition: 0 }
@@ -241,7 +240,7 @@ async function lateCount(job: CompiledAggregationJob): Promise<number> {
   }
 }
 
-async function committedTotal(admin: Admin, job: CompiledAggregationJob): Promise<number> {
+async function committedTotal(admin: KafkaAdmin, job: CompiledAggregationJob): Promise<number> {
   const [c] = await admin.fetchOffsets({ groupId: job.groupId, topics: [job.stream.topic] });
   return c!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
 }

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Admin, Consumer, KafkaMessage } from "kafkajs";
 import { validateDocument } from "../../api/validate.js";
 import type { EventStreamSpec } from "../../api/eventstream.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
+import type { InMessage, KafkaAdmin, KafkaConsumer } from "../../runtime/kafka/port.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import { compileStream, type Manifest } from "../../runtime/pipeline/compile.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
@@ -62,17 +62,17 @@ async function post(url: string, body: string | Buffer, headers: Record<string, 
 const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 /** Records in a topic, from the high and low watermarks: exact once the producer was acknowledged. */
-async function recordCount(admin: Admin, topic: string): Promise<number> {
+async function recordCount(admin: KafkaAdmin, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
 }
 
 /** Collects every record of `topics` from the beginning, for the lifetime of the test file. */
-async function tail(brokers: string[], topics: string[]): Promise<{ consumer: Consumer; seen: Map<string, KafkaMessage[]> }> {
-  const consumer = kafkaClient(brokers, "collector-test-reader").consumer({ groupId: randomName("collector-test") });
-  const seen = new Map<string, KafkaMessage[]>(topics.map((t) => [t, []]));
+async function tail(brokers: string[], topics: string[]): Promise<{ consumer: KafkaConsumer; seen: Map<string, InMessage[]> }> {
+  const consumer = kafkaClient(brokers, "collector-test-reader").consumer({ groupId: randomName("collector-test"), fromBeginning: true });
+  const seen = new Map<string, InMessage[]>(topics.map((t) => [t, []]));
   await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.subscribe({ topics });
   await consumer.run({ eachMessage: async ({ topic, message }) => void seen.get(topic)!.push(message) });
   return { consumer, seen };
 }
@@ -89,7 +89,7 @@ describe("the collector, against the testbed's Kafka", () => {
     rateLimit: { perTenantEventsPerSecond: 1, burst: 3 },
   });
   const closed = stream("closed", topics.main, { enabled: false });
-  let admin: Admin;
+  let admin: KafkaAdmin;
   let collector: CollectorHandle;
   let reader: Awaited<ReturnType<typeof tail>>;
   const events = (s: string) => `${collector.url}/v1/streams/${s}/events`;
@@ -277,7 +277,7 @@ describe("the collector when Kafka goes down", () => {
     expect(blocked.status).toBe(503);
     expect(blocked.body.error).toMatch(/holding \d+ bytes for Kafka already \(limit 100\)/);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    // ... until kafkajs gives up on it, which releases them.
+    // ... until the producer gives up on it (its delivery timeout), which releases them.
     await waitFor("the in-flight bytes to be released", async () => {
       const text = await (await fetch(`${collector.url}/metrics`)).text();
       return /^sluice_collector_in_flight_bytes 0$/m.test(text) ? true : undefined;
@@ -288,7 +288,7 @@ describe("the collector when Kafka goes down", () => {
 describe("the collector's graceful shutdown", () => {
   const { kafkaBrokers } = testbedEnv();
   const topic = randomName("collector-stop");
-  let admin: Admin;
+  let admin: KafkaAdmin;
   beforeAll(async () => {
     admin = kafkaClient(kafkaBrokers, "collector-stop-admin").admin();
     await admin.connect();

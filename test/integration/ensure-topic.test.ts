@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigResourceTypes, type Admin } from "kafkajs";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { ensureTopic, observeTopic, TopicSpecError } from "../../runtime/kafka/ensure-topic.js";
+import type { KafkaAdmin } from "../../runtime/kafka/port.js";
 import { topicConfigs } from "../../runtime/kafka/topic-plan.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 describe("ensureTopic on a real broker", () => {
-  let admin: Admin;
+  let admin: KafkaAdmin;
   const name = randomName("ensure");
   const desired = (partitions: number, retentionMs = 3_600_000) => ({
     name, partitions, replicationFactor: 1, configs: topicConfigs({ retentionMs, minInSyncReplicas: 1, compression: "lz4" }),
@@ -27,7 +27,7 @@ describe("ensureTopic on a real broker", () => {
   });
 
   it("grows partitions and corrects config drift made behind its back", async () => {
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: [{ name: "retention.ms", value: "1000" }] }] });
+    await admin.alterTopicConfigs(name, { "retention.ms": "1000" });
     const plan = await ensureTopic(admin, desired(4));
     expect(plan).toMatchObject({ action: "update", addPartitions: 4, configDrift: { "retention.ms": { have: "1000", want: "3600000" } } });
     expect(await observeTopic(admin, name, ["retention.ms", "compression.type"])).toEqual({

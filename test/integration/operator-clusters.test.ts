@@ -121,7 +121,7 @@ describe("the operator with named clusters", () => {
   it("reads the sink's lag from its stream's Kafka", async () => {
     const producer = kafkaClient(kafkaB.bootstrap.split(","), "clusters-test").producer();
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: 7 }, (_, i) => ({ key: `u${i}`, value: "{}" })) });
+    await producer.send({ topic, messages: Array.from({ length: 7 }, (_, i) => ({ key: `u${i}`, value: "{}" })) });
     await producer.disconnect();
     await waitFor("lagMessages 7", async () => ((await ns.get("sinks", "far-raw"))?.status?.lagMessages === 7 ? true : undefined), { timeoutMs: 30_000 });
   });

@@ -87,7 +87,7 @@ describe("when Kafka goes away and comes back", () => {
     ns.apply(stream());
     const before = await ready(ns, "eventstreams", "page-views");
     await cluster.servers[0]!.stop();
-    // kafkajs retries its connection for some twenty seconds before giving up.
+    // The operator's Kafka admin client retries its connection for some twenty seconds before giving up.
     const down = await waitFor("TopicReady=False KafkaUnavailable", async () => {
       const o = await ns.get("eventstreams", "page-views");
       return condition(o, "TopicReady")?.reason === "KafkaUnavailable" ? o : undefined;

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import type { Admin } from "kafkajs";
 import { KINDS } from "../../api/kinds.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
+import type { KafkaAdmin } from "../../runtime/kafka/port.js";
 import { silentLogger } from "../../runtime/log.js";
 import { existingColumns } from "../../runtime/clickhouse/ensure-sink-table.js";
 import { compileConfig } from "../../operator/config.js";
@@ -44,7 +44,7 @@ describe("the operator on the real testbed", () => {
   const { namespace, database } = ns;
   const topic = `${namespace}.page-views`;
   let operator: RunningOperator;
-  let admin: Admin;
+  let admin: KafkaAdmin;
   let clickhouse: ClickHouseClient;
   const registry = new Registry();
   const reconciles = async (kind: string) =>
@@ -107,8 +107,7 @@ describe("the operator on the real testbed", () => {
     expect(s.status).toMatchObject({ topic, partitions: 3, schemaVersion: 1 });
     expect(await partitions(topic)).toBe(3);
     expect(await partitions(`${topic}.dlq`)).toBe(3);
-    const configs = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ["retention.ms", "min.insync.replicas", "compression.type"] }], includeSynonyms: false });
-    expect(Object.fromEntries(configs.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]))).toEqual({ "retention.ms": String(7 * 86_400_000), "min.insync.replicas": "1", "compression.type": "lz4" });
+    expect(await admin.describeTopicConfigs(topic, ["retention.ms", "min.insync.replicas", "compression.type"])).toEqual({ "retention.ms": String(7 * 86_400_000), "min.insync.replicas": "1", "compression.type": "lz4" });
     const schemaCm = await core.readNamespacedConfigMap({ namespace, name: "page-views-schema-v1" });
     expect(schemaCm.immutable).toBe(true);
     expect(schemaCm.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "EventStream", uid: s.metadata.uid });
@@ -208,7 +207,7 @@ describe("the operator on the real testbed", () => {
   it("reports the sink's lag from Kafka, and holds its replicas while no worker consumes (no rate to size from)", async () => {
     const producer = kafkaClient(env.kafkaBrokers, "operator-test-producer").producer();
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: 25 }, (_, i) => ({ key: `u${i}`, value: JSON.stringify({ event_id: `e${i}` }) })) });
+    await producer.send({ topic, messages: Array.from({ length: 25 }, (_, i) => ({ key: `u${i}`, value: JSON.stringify({ event_id: `e${i}` }) })) });
     await producer.disconnect();
     const k = await waitFor("lagMessages 25", async () => {
       const o = await get("sinks", "page-views-raw");
@@ -433,7 +432,7 @@ describe("the operator when Kafka and ClickHouse are unreachable", () => {
     const k = example("sink.yaml");
     kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(s));
     kubectl(["apply", "--server-side", "-n", namespace, "-f", "-"], JSON.stringify(k));
-    // kafkajs retries its connection for some twenty seconds before giving up.
+    // The operator's Kafka admin client retries its connection for some twenty seconds before giving up.
     const stream = await waitFor("TopicReady=False", async () => {
       const o = await get("eventstreams", "page-views");
       return condition(o, "TopicReady")?.status === "False" ? o : undefined;

@@ -9,8 +9,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Admin, Consumer, Producer } from "kafkajs";
 import { kafkaClient } from "../../runtime/kafka/client.js";
+import type { InMessage, KafkaAdmin, KafkaConsumer, KafkaProducer } from "../../runtime/kafka/port.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import { silentLogger } from "../../runtime/log.js";
 import { startSink, type SinkHandle } from "../../runtime/sink/start-sink.js";
@@ -27,8 +27,8 @@ const env = testbedEnv();
 const fastBackoff = { initialMs: 100, maxMs: 1000 };
 
 describe("the ClickHouse sink on the real testbed", () => {
-  let admin: Admin;
-  let producer: Producer;
+  let admin: KafkaAdmin;
+  let producer: KafkaProducer;
   const cleanups: (() => Promise<void>)[] = [];
   // Topics go at the end: a client that knew a deleted topic keeps failing metadata refreshes.
   const created: CompiledSink[] = [];
@@ -177,7 +177,7 @@ describe("the ClickHouse sink on the real testbed", () => {
     await first.handle.stop();
     const [committed] = await admin.fetchOffsets({ groupId: sink.groupId, topics: [sink.stream.topic] });
     const p0 = Number(committed!.partitions.find((p) => p.partition === 0)!.offset);
-    await producer.send({ topic: sink.stream.topic, acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: JSON.stringify(event(`late-${i}`, i)) })) });
+    await producer.send({ topic: sink.stream.topic, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: JSON.stringify(event(`late-${i}`, i)) })) });
     // What retention does to a log nobody read in time: the low watermark moves past the commit.
     await admin.deleteTopicRecords({ topic: sink.stream.topic, partitions: [{ partition: 0, offset: String(p0 + 5) }] });
     const second = await run(sink);
@@ -189,17 +189,17 @@ describe("the ClickHouse sink on the real testbed", () => {
   });
 
   async function readAll(topic: string, expected: number) {
-    const consumer: Consumer = kafkaClient(env.kafkaBrokers, "sink-test-dlq").consumer({ groupId: `reader-${topic}` });
+    const consumer: KafkaConsumer = kafkaClient(env.kafkaBrokers, "sink-test-dlq").consumer({ groupId: `reader-${topic}`, fromBeginning: true });
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const seen: { value: Buffer | null; headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined> }[] = [];
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ value: message.value, headers: message.headers as never }) });
+    await consumer.subscribe({ topics: [topic] });
+    const seen: Pick<InMessage, "value" | "headers">[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ value: message.value, headers: message.headers }) });
     try {
       await waitFor(`${expected} records on ${topic}`, async () => (seen.length >= expected ? true : undefined), { timeoutMs: 20_000 });
       // Not a sleep to win a race: the DLQ offsets say whether more than expected exist.
       const high = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
       expect(high).toBe(expected);
-      return seen as { value: Buffer | null; headers?: Record<string, Buffer | undefined> }[];
+      return seen;
     } finally {
       await consumer.disconnect();
     }
@@ -272,14 +272,14 @@ export function testSink(o: { partitions?: number; maxRows?: number; maxDelayMs?
   };
 }
 
-export async function createTopics(admin: Admin, sink: CompiledSink): Promise<void> {
+export async function createTopics(admin: KafkaAdmin, sink: CompiledSink): Promise<void> {
   await createTopicsAndWait(admin, [
     { topic: sink.stream.topic, numPartitions: sink.stream.partitions, replicationFactor: 1 },
     { topic: sink.stream.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
   ]);
 }
 
-export async function deleteTopics(admin: Admin, sink: CompiledSink): Promise<void> {
+export async function deleteTopics(admin: KafkaAdmin, sink: CompiledSink): Promise<void> {
   await admin.deleteTopics({ topics: [sink.stream.topic, sink.stream.deadLetterTopic] }).catch(() => {});
 }
 
@@ -288,11 +288,10 @@ export function event(id: string, i = 0): Record<string, unknown> {
 }
 
 /** Produces values the way the collector does: key = partition key, ingest-time header. */
-export async function produce(producer: Producer, sink: CompiledSink, values: (Record<string, unknown> | string)[]): Promise<void> {
+export async function produce(producer: KafkaProducer, sink: CompiledSink, values: (Record<string, unknown> | string)[]): Promise<void> {
   for (let i = 0; i < values.length; i += 500) {
     await producer.send({
       topic: sink.stream.topic,
-      acks: -1,
       messages: values.slice(i, i + 500).map((v, j) => ({
         key: typeof v === "string" ? `raw-${i + j}` : String(v.tenant_id),
         value: typeof v === "string" ? v : JSON.stringify(v),
@@ -331,7 +330,7 @@ export async function dropDatabase(clickhouseUrl: string, sink: CompiledSink): P
 }
 
 /** Committed offsets of the sink's group, summed over partitions (-1 = none counts as 0). */
-export async function committedTotal(admin: Admin, sink: CompiledSink): Promise<number> {
+export async function committedTotal(admin: KafkaAdmin, sink: CompiledSink): Promise<number> {
   const [t] = await admin.fetchOffsets({ groupId: sink.groupId, topics: [sink.stream.topic] });
   return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
 }

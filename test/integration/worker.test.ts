@@ -54,10 +54,10 @@ describe("sluice worker sink, as the operator's Deployment runs it", () => {
       expect((await fetch(`${ops}/healthz`)).status).toBe(200);
       expect((await fetch(`${ops}/readyz`)).status).toBe(200);
 
-      const producer = kafkaClient(env.kafkaBrokers, "worker-test").producer({ idempotent: true });
+      const producer = kafkaClient(env.kafkaBrokers, "worker-test").producer();
       await producer.connect();
       const events = Array.from({ length: 300 }, (_, i) => clickEvent(i, "shop-a"));
-      await producer.send({ topic: stream.topic, acks: -1, messages: events.map((e) => ({ key: String(e.user_id), value: JSON.stringify(e) })) });
+      await producer.send({ topic: stream.topic, messages: events.map((e) => ({ key: String(e.user_id), value: JSON.stringify(e) })) });
       await producer.disconnect();
 
       const ch = createClient({ url: env.clickhouseUrl });

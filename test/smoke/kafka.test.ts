@@ -1,15 +1,16 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Kafka, logLevel, type Admin } from "kafkajs";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { waitFor } from "../testbed/poll.js";
+import { kafkaClient } from "../../runtime/kafka/client.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
+import type { KafkaAdmin } from "../../runtime/kafka/port.js";
 
 describe("the testbed's Kafka broker", () => {
   const { kafkaBrokers } = testbedEnv();
-  const kafka = new Kafka({ clientId: "smoke", brokers: kafkaBrokers, logLevel: logLevel.ERROR });
+  const kafka = kafkaClient(kafkaBrokers, "smoke");
   const topic = randomName("smoke");
-  let admin: Admin;
+  let admin: KafkaAdmin;
 
   beforeAll(async () => {
     admin = kafka.admin();
@@ -22,16 +23,16 @@ describe("the testbed's Kafka broker", () => {
   });
 
   it("produces and consumes records on a new topic", async () => {
-    const producer = kafka.producer({ idempotent: true });
+    const producer = kafka.producer();
     await producer.connect();
     const sent = ["a", "b", "c"].map((v, i) => ({ key: `k${i}`, value: v }));
-    await producer.send({ topic, acks: -1, messages: sent });
+    await producer.send({ topic, messages: sent });
     await producer.disconnect();
 
-    const consumer = kafka.consumer({ groupId: randomName("smoke-group") });
+    const consumer = kafka.consumer({ groupId: randomName("smoke-group"), fromBeginning: true });
     const seen: string[] = [];
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.subscribe({ topics: [topic] });
     await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
     try {
       await waitFor("3 records consumed", async () => (seen.length >= 3 ? true : undefined), { timeoutMs: 30_000 });

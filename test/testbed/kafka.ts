@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import { kafkaClient } from "../../runtime/kafka/client.js";
 import { kafkaLibs, kafkaVersion } from "./paths.js";
 import { freePorts } from "./ports.js";
 import { GiveUp, waitFor } from "./poll.js";
@@ -15,6 +16,8 @@ export interface KafkaOptions {
   brokers?: number;
   version?: string;
   detached?: boolean;
+  /** Extra broker properties (fault tests shorten the preferred-leader check). */
+  properties?: Record<string, string>;
 }
 
 export interface KafkaCluster {
@@ -22,6 +25,8 @@ export interface KafkaCluster {
   servers: ServerHandle[];
   /** Stops every broker still running and starts them again on the same config, ports and data. */
   restart: () => Promise<void>;
+  /** Starts broker `nodeId` (1-based) again after it died or was stopped, on the same config and data. */
+  restartBroker: (nodeId: number) => Promise<void>;
 }
 
 /**
@@ -46,31 +51,31 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   const jvm = ["-Xms128m", "-Xmx512m", ...logging, "-cp", classpath];
   const props = nodes.map((nd) => {
     const file = join(opts.dir, `server-${nd.id}.properties`);
-    writeFileSync(file, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n));
+    writeFileSync(file, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n) + Object.entries(opts.properties ?? {}).map(([k, v]) => `${k}=${v}\n`).join(""));
     execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", file, "--ignore-formatted"], {
       stdio: "pipe",
     });
     return file;
   });
   const bootstrap = nodes.map((nd) => `127.0.0.1:${nd.port}`).join(",");
-  const launch = async (): Promise<ServerHandle[]> => {
-    const servers = nodes.map((nd, i) =>
-      spawnServer({
-        name: `kafka-${nd.id}`,
-        command: "java",
-        args: [...jvm, "kafka.Kafka", props[i]!],
-        logFile: join(opts.logDir, `kafka-${nd.id}.log`),
-        detached: opts.detached,
-      }),
+  const spawnNode = (i: number): ServerHandle =>
+    spawnServer({
+      name: `kafka-${nodes[i]!.id}`,
+      command: "java",
+      args: [...jvm, "kafka.Kafka", props[i]!],
+      logFile: join(opts.logDir, `kafka-${nodes[i]!.id}.log`),
+      detached: opts.detached,
+    });
+  const ready = (server: ServerHandle) =>
+    readyOrExplain(server, () =>
+      waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
+        if (server.exited()) throw new GiveUp("process exited");
+        return (await brokerCount(bootstrap)) >= n ? true : undefined;
+      }, { timeoutMs: 90_000 }),
     );
-    for (const server of servers) {
-      await readyOrExplain(server, () =>
-        waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
-          if (server.exited()) throw new GiveUp("process exited");
-          return (await brokerCount(bootstrap)) >= n ? true : undefined;
-        }, { timeoutMs: 90_000 }),
-      );
-    }
+  const launch = async (): Promise<ServerHandle[]> => {
+    const servers = nodes.map((_, i) => spawnNode(i));
+    for (const server of servers) await ready(server);
     return servers;
   };
   const cluster: KafkaCluster = {
@@ -80,24 +85,43 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
       for (const server of cluster.servers) if (!server.exited()) await server.stop();
       cluster.servers.splice(0, cluster.servers.length, ...(await launch()));
     },
+    restartBroker: async (nodeId) => {
+      const i = nodes.findIndex((nd) => nd.id === nodeId);
+      if (!cluster.servers[i]!.exited()) await cluster.servers[i]!.stop();
+      cluster.servers[i] = spawnNode(i);
+      await ready(cluster.servers[i]!);
+    },
   };
   return cluster;
 }
 
 async function brokerCount(bootstrap: string): Promise<number> {
-  const admin = new Kafka({
-    clientId: "sluice-testbed",
-    brokers: bootstrap.split(","),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 1000,
-  }).admin();
+  // Our admin client retries (and logs) a refused connection for some twenty seconds:
+  // ask it only once every listener accepts connections, so polling stays quick and quiet.
+  const addresses = bootstrap.split(",");
+  if (!(await Promise.all(addresses.map(listening))).every(Boolean)) return 0;
+  const admin = kafkaClient(addresses, "sluice-testbed").admin();
   try {
     await admin.connect();
     return (await admin.describeCluster()).brokers.length;
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Whether `host:port` accepts a TCP connection within a second. */
+function listening(address: string): Promise<boolean> {
+  const colon = address.lastIndexOf(":");
+  return new Promise((resolve) => {
+    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)), timeout: 1000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
 }
 
 /**

@@ -1,0 +1,76 @@
+/**
+ * The consumer half of the port on librdkafka (the KafkaJS-shaped API of Confluent's
+ * binding). Auto-commit is off: Sluice commits only what its sink acknowledged, with
+ * metadata. The eager rebalance protocol is used on purpose: after every rebalance each
+ * assigned partition restarts from its committed offset, which is what the sink's and the
+ * aggregation's replay logic is written for (a cooperative rebalance would keep the
+ * positions of partitions that stay, past what was committed).
+ */
+import type { Batch, ConsumerOptions, InMessage, KafkaConsumer, RunOptions } from "../port.js";
+import { KafkaJS, quietLogger } from "./library.js";
+
+const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+const REVOKE = -174; // RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS
+
+type RawMessage = { offset: string; key: Buffer | null; value: Buffer | null; timestamp: string; headers?: Record<string, unknown> };
+
+export function confluentConsumer(brokers: string[], clientId: string, o: ConsumerOptions): KafkaConsumer {
+  const sessionTimeoutMs = o.sessionTimeoutMs ?? 30_000;
+  const consumer = new KafkaJS.Kafka({}).consumer({
+    "bootstrap.servers": brokers.join(","),
+    "client.id": clientId,
+    "group.id": o.groupId,
+    "enable.auto.commit": false,
+    "auto.offset.reset": o.fromBeginning === false ? "latest" : "earliest",
+    "session.timeout.ms": sessionTimeoutMs,
+    "heartbeat.interval.ms": Math.max(500, Math.floor(sessionTimeoutMs / 5)),
+    "fetch.wait.max.ms": o.maxWaitTimeInMs ?? 500,
+    "partition.assignment.strategy": "range,roundrobin",
+    "allow.auto.create.topics": false,
+    rebalance_cb: (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
+      const partitions = assignment.map((a) => a.partition);
+      if (err.code === ASSIGN) o.onAssigned?.(partitions);
+      else if (err.code === REVOKE) o.onRevoked?.(partitions);
+    },
+    kafkaJS: { logger: quietLogger(clientId) as never },
+  } as never);
+
+  return {
+    connect: () => consumer.connect(),
+    subscribe: ({ topics }) => consumer.subscribe({ topics }),
+    run: async ({ eachBatch, eachMessage }: RunOptions) => {
+      if (eachBatch) {
+        await consumer.run({
+          eachBatch: async ({ batch }) => {
+            const mine: Batch = {
+              topic: batch.topic,
+              partition: batch.partition,
+              highWatermark: batch.highWatermark,
+              messages: batch.messages.map((m) => toMessage(m as unknown as RawMessage)),
+              firstOffset: () => batch.messages[0]?.offset ?? "-1",
+            };
+            await eachBatch({ batch: mine });
+          },
+        });
+      } else if (eachMessage) {
+        await consumer.run({
+          eachMessage: async ({ topic, partition, message }) => eachMessage({ topic, partition, message: toMessage(message as unknown as RawMessage) }),
+        });
+      }
+    },
+    pause: (topics) => consumer.pause(topics),
+    resume: (topics) => consumer.resume(topics),
+    commitOffsets: (offsets) => consumer.commitOffsets(offsets.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset, metadata: c.metadata ?? null }))),
+    disconnect: () => consumer.disconnect(),
+  };
+}
+
+function toMessage(m: RawMessage): InMessage {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined || v === null) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    headers[k] = Buffer.isBuffer(first) ? first.toString("utf8") : String(first);
+  }
+  return { offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers, timestamp: m.timestamp };
+}

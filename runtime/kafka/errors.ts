@@ -1,0 +1,20 @@
+/**
+ * What a failed Kafka call means for the caller, independent of the client library.
+ * librdkafka's errors carry `fatal` and a numeric `code`; kafkajs's carry a `type` name.
+ */
+
+/** librdkafka's ERR__FATAL: the client instance is unusable and must be replaced. */
+const FATAL = -150;
+/** Broker answers that mean this producer's idempotence state (id, epoch, sequence) is broken. */
+const BROKEN_IDEMPOTENCE_CODES = new Set([45 /* OUT_OF_ORDER_SEQUENCE_NUMBER */, 47 /* INVALID_PRODUCER_EPOCH */, 59 /* UNKNOWN_PRODUCER_ID */]);
+const BROKEN_IDEMPOTENCE_TYPES = new Set(["OUT_OF_ORDER_SEQUENCE_NUMBER", "INVALID_PRODUCER_EPOCH", "UNKNOWN_PRODUCER_ID"]);
+
+/** True when no later send on this producer can succeed: replace it (new producer id). */
+export function isFatalProducerError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { fatal?: unknown; code?: unknown; type?: unknown; cause?: unknown };
+  if (e.fatal === true || e.code === FATAL) return true;
+  if (typeof e.code === "number" && BROKEN_IDEMPOTENCE_CODES.has(e.code)) return true;
+  if (typeof e.type === "string" && BROKEN_IDEMPOTENCE_TYPES.has(e.type)) return true;
+  return e.cause !== undefined && e.cause !== err && isFatalProducerError(e.cause);
+}

@@ -1,0 +1,144 @@
+/**
+ * Sluice's Kafka port: the only Kafka vocabulary the runtime, the operator, the tests and
+ * the benchmarks speak. Adapters in this folder implement it; nothing outside this folder
+ * imports a Kafka client library.
+ *
+ * It is kept as small as our needs: produce with acks=all, consume one topic as a group
+ * member with manual commits that carry metadata (the aggregation checkpoint), and the
+ * handful of admin calls the operator and the testbed make. The shapes follow the
+ * vocabulary Kafka users know (topic, partition, offsets as decimal strings).
+ */
+
+/** A record to produce. Without `partition`, the key decides it (murmur2, as Java clients). */
+export interface OutMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, string>;
+  partition?: number;
+}
+
+/** A consumed record; headers are decoded as UTF-8 strings (Sluice's headers are all text). */
+export interface InMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Milliseconds since the epoch, as a decimal string. */
+  timestamp: string;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  /** The partition's log-end offset when the batch was fetched. */
+  highWatermark: string;
+  messages: InMessage[];
+  firstOffset(): string;
+}
+
+export interface CommitEntry {
+  topic: string;
+  partition: number;
+  /** The next offset to read, as Kafka stores it. */
+  offset: string;
+  metadata?: string | null;
+}
+
+export interface ProducerOptions {
+  /**
+   * Idempotent (acks=all, no duplicates or reordering from the producer's own retries).
+   * Default true: every Sluice write is.
+   */
+  idempotent?: boolean;
+  /** How long one record may take to be acknowledged before its send fails, in ms. Default 30 s. */
+  deliveryTimeoutMs?: number;
+}
+
+export interface KafkaProducer {
+  connect(): Promise<void>;
+  /**
+   * Resolves only when Kafka acknowledged every message with acks=all; rejects when any
+   * one of them was not (the others may or may not be stored: retry with the same ids).
+   */
+  send(record: { topic: string; messages: OutMessage[] }): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Where a partition without a committed offset starts. Default: the earliest offset. */
+  fromBeginning?: boolean;
+  /** Group session timeout in ms: a crashed member's partitions move after it. Default 30 s. */
+  sessionTimeoutMs?: number;
+  /** Longest wait for new records in one fetch, in ms. Default 500. */
+  maxWaitTimeInMs?: number;
+  /**
+   * Called with the member's whole assignment of the subscribed topic after each
+   * rebalance, before any record of the new generation is delivered. Every assigned
+   * partition restarts from its committed offset.
+   */
+  onAssigned?: (partitions: number[]) => void;
+  /** Called when partitions are taken away, before they are given to another member. */
+  onRevoked?: (partitions: number[]) => void;
+}
+
+export interface RunOptions {
+  eachBatch?: (payload: { batch: Batch }) => Promise<void>;
+  eachMessage?: (payload: { topic: string; partition: number; message: InMessage }) => Promise<void>;
+}
+
+/** A consumer group member with manual commits (auto-commit is always off). */
+export interface KafkaConsumer {
+  connect(): Promise<void>;
+  subscribe(o: { topics: string[] }): Promise<void>;
+  run(o: RunOptions): Promise<void>;
+  pause(topics: { topic: string; partitions?: number[] }[]): void;
+  resume(topics: { topic: string; partitions?: number[] }[]): void;
+  commitOffsets(offsets: CommitEntry[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface NewTopic {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+export interface PartitionMetadata {
+  partitionId: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  listTopics(): Promise<string[]>;
+  fetchTopicMetadata(o: { topics: string[] }): Promise<{ topics: { name: string; partitions: PartitionMetadata[] }[] }>;
+  createTopics(o: { topics: NewTopic[]; waitForLeaders?: boolean }): Promise<boolean>;
+  /** Grows a topic to `count` partitions in all. */
+  createPartitions(o: { topicPartitions: { topic: string; count: number }[] }): Promise<boolean>;
+  deleteTopics(o: { topics: string[]; timeout?: number }): Promise<void>;
+  /** The topic's value of each named config (absent when the broker has none). */
+  describeTopicConfigs(topic: string, names: string[]): Promise<Record<string, string>>;
+  /** Sets the whole given set of topic configs at once. */
+  alterTopicConfigs(topic: string, configs: Record<string, string>): Promise<void>;
+  /** Committed offsets (-1 when never committed) and their metadata, per partition. */
+  fetchOffsets(o: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[]>;
+  /** Low and high watermarks per partition (`offset` is the high one). */
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high: string; low: string }[]>;
+  describeCluster(): Promise<{ brokers: { nodeId: number; host: string; port: number }[]; controller: number | null; clusterId: string }>;
+  deleteGroups(groupIds: string[]): Promise<unknown>;
+  deleteTopicRecords(o: { topic: string; partitions: { partition: number; offset: string }[] }): Promise<void>;
+  /** Moves each listed partition onto exactly these brokers (the first becomes its preferred leader). */
+  reassignPartitions(topic: string, assignment: { partition: number; replicas: number[] }[]): Promise<void>;
+}
+
+/** One cluster's clients. */
+export interface KafkaClient {
+  producer(o?: ProducerOptions): KafkaProducer;
+  consumer(o: ConsumerOptions): KafkaConsumer;
+  admin(): KafkaAdmin;
+}

@@ -230,6 +230,9 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       clearInterval(ticker);
       untrack();
       await session?.flushing;
+      // A session start still reading offsets would reconnect the admin client after its
+      // disconnect, and that socket would keep the process from exiting.
+      await initialised;
       await consumer.disconnect().catch(() => {});
       await Promise.all([producer.disconnect(), admin.disconnect()]).catch(() => {});
       await clickhouse.close();

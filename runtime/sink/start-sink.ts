@@ -240,6 +240,9 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       clearInterval(ticker);
       untrackLag();
       await Promise.all([...states.values()].map((s) => s.flushing));
+      // A partition start still reading offsets would reconnect the admin client after
+      // its disconnect, and that socket would keep the process from exiting.
+      await initialised;
       await consumer.disconnect().catch(() => {});
       await Promise.all([producer.disconnect(), admin.disconnect()]).catch(() => {});
       await clickhouse.close();

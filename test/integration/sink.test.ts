@@ -208,7 +208,8 @@ describe("the ClickHouse sink on the real testbed", () => {
 
 function spawnSink(sink: CompiledSink): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/run-sink.ts"), JSON.stringify(sink)], {
-    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl },
+    // The broker's minimum session timeout: a SIGKILLed member's partitions move after it.
+    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl, SLUICE_SESSION_TIMEOUT_MS: "6000" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -18,3 +18,30 @@ export function isFatalProducerError(err: unknown): boolean {
   if (typeof e.type === "string" && BROKEN_IDEMPOTENCE_TYPES.has(e.type)) return true;
   return e.cause !== undefined && e.cause !== err && isFatalProducerError(e.cause);
 }
+
+/**
+ * Answers that name a passing state of the cluster (a coordinator moving or loading, a
+ * leader being elected, a request timing out): asking again shortly succeeds. A freshly
+ * started or just-failed-over cluster gives them for seconds; a worker must not die of them.
+ * UNKNOWN_TOPIC_OR_PARTITION is left out on purpose: for an admin call it usually means
+ * the topic is really missing, and callers that expect a new topic wait for it themselves.
+ */
+const RETRIABLE_ADMIN_TYPES = new Set([
+  "NOT_COORDINATOR",
+  "COORDINATOR_NOT_AVAILABLE",
+  "COORDINATOR_LOAD_IN_PROGRESS",
+  "LEADER_NOT_AVAILABLE",
+  "NOT_LEADER_OR_FOLLOWER",
+  "NOT_CONTROLLER",
+  "REQUEST_TIMED_OUT",
+  "REBALANCE_IN_PROGRESS",
+  "KAFKA_STORAGE_ERROR",
+]);
+
+export function isRetriableAdminError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { type?: unknown; originalError?: unknown; cause?: unknown };
+  if (typeof e.type === "string" && RETRIABLE_ADMIN_TYPES.has(e.type)) return true;
+  for (const inner of [e.originalError, e.cause]) if (inner !== undefined && inner !== err && isRetriableAdminError(inner)) return true;
+  return false;
+}

@@ -6,6 +6,7 @@
  * DescribeConfigs/AlterConfigs, which config-drift correction needs.
  */
 import kafkajs, { type Admin } from "kafkajs";
+import { isRetriableAdminError } from "../errors.js";
 import type { KafkaAdmin } from "../port.js";
 
 // kafkajs is CommonJS and Node's ESM loader cannot see this enum as a named export.
@@ -17,19 +18,22 @@ export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
   // it would leave an open socket that keeps the process alive, so it is refused instead.
   let closed = false;
   const open = <T>(call: () => Promise<T>): Promise<T> => (closed ? Promise.reject(new Error("the Kafka admin client was disconnected")) : call());
+  // Reads are asked again on a passing cluster state (errors.ts): kafkajs gives up on
+  // NOT_COORDINATOR at once, which killed a sink starting on a fresh cluster.
+  const read = <T>(call: () => Promise<T>): Promise<T> => retrying(() => open(call), () => closed);
   return {
     connect: () => admin.connect(),
     disconnect: () => {
       closed = true;
       return admin.disconnect();
     },
-    listTopics: () => open(() => admin.listTopics()),
-    fetchTopicMetadata: (o) => open(() => admin.fetchTopicMetadata(o)),
+    listTopics: () => read(() => admin.listTopics()),
+    fetchTopicMetadata: (o) => read(() => admin.fetchTopicMetadata(o)),
     createTopics: (o) => open(() => admin.createTopics(o)),
     createPartitions: (o) => open(() => admin.createPartitions(o)),
     deleteTopics: (o) => open(() => admin.deleteTopics(o)),
     describeTopicConfigs: async (topic, names) => {
-      const described = await open(() => admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }], includeSynonyms: false }));
+      const described = await read(() => admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }], includeSynonyms: false }));
       const configs: Record<string, string> = {};
       for (const entry of described.resources[0]?.configEntries ?? []) configs[entry.configName] = entry.configValue;
       return configs;
@@ -42,12 +46,26 @@ export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
       }));
     },
     fetchOffsets: async (o) =>
-      (await open(() => admin.fetchOffsets(o))).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata })) })),
-    fetchTopicOffsets: (topic) => open(() => admin.fetchTopicOffsets(topic)),
-    describeCluster: () => open(() => admin.describeCluster()),
+      (await read(() => admin.fetchOffsets(o))).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata })) })),
+    fetchTopicOffsets: (topic) => read(() => admin.fetchTopicOffsets(topic)),
+    describeCluster: () => read(() => admin.describeCluster()),
     deleteGroups: (ids) => open(() => admin.deleteGroups(ids)),
     deleteTopicRecords: (o) => open(() => admin.deleteTopicRecords(o)),
     reassignPartitions: (topic, assignment) =>
       open(() => admin.alterPartitionReassignments({ topics: [{ topic, partitionAssignment: assignment }] })),
   };
+}
+
+const READ_DEADLINE_MS = 30_000;
+
+async function retrying<T>(call: () => Promise<T>, stop: () => boolean): Promise<T> {
+  const until = Date.now() + READ_DEADLINE_MS;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isRetriableAdminError(err) || stop() || Date.now() + delay > until) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }

@@ -21,7 +21,7 @@ import { jsonLogger, type Logger } from "../log.js";
 import { defaultBackoff, type BackoffOptions } from "../sink/backoff.js";
 import { decodeRecord, type Poison } from "../sink/decode.js";
 import { RetentionGapError, type PartitionGap } from "../sink/errors.js";
-import type { RetryContext } from "../sink/retry.js";
+import { retrying, type RetryContext } from "../sink/retry.js";
 import { checkpointFromCommits } from "./checkpoint-metadata.js";
 import { ensureAggregationTables } from "./ensure-tables.js";
 import type { CompiledAggregationJob } from "./job.js";
@@ -151,8 +151,17 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
 
   /** Reads the committed offsets and checkpoints of the assigned partitions; refuses a retention gap. */
   const newSession = async (g: number, partitions: number[]): Promise<Session | undefined> => {
-    const [committed] = await admin.fetchOffsets({ groupId: job.groupId, topics: [topic] });
-    const lows = await admin.fetchTopicOffsets(topic);
+    // Read at every rebalance, often while a broker is failing: retried until this
+    // session is superseded or the worker stops, never a reason for the worker to die.
+    const readCtx: RetryContext = {
+      shouldContinue: () => g === gen && !stopping && !failure,
+      signal: abort.signal,
+      backoff: opts.backoff ?? defaultBackoff,
+      onRetry: (what, attempt, err, delayMs) => log.warn("reading offsets failed, retrying", { aggregation: label, step: what, attempt, delayMs, error: (err as Error).message }),
+    };
+    const [[committed], lows] = await retrying("read committed offsets and watermarks", readCtx, () =>
+      Promise.all([admin.fetchOffsets({ groupId: job.groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
+    );
     const mine = partitions.map((p) => {
       const c = committed?.partitions.find((x) => x.partition === p);
       return { partition: p, offset: c ? Number(c.offset) : -1, metadata: c?.metadata };
@@ -176,7 +185,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     const g = ++gen;
     session = undefined;
     initialised = newSession(g, partitions).catch((err: Error) => {
-      fail(err);
+      if (err.name !== "Abandoned") fail(err);
       return undefined;
     });
     log.info("partitions assigned", { aggregation: label, partitions });

@@ -20,7 +20,7 @@ import { RetentionGapError, type PartitionGap } from "./errors.js";
 import { sinkMetrics } from "./metrics.js";
 import { decodeIntent } from "./offset-intent.js";
 import { newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
-import type { RetryContext } from "./retry.js";
+import { retrying, type RetryContext } from "./retry.js";
 
 export interface SinkOptions {
   sink: CompiledSink;
@@ -137,10 +137,22 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       });
   };
 
+  // Offset reads happen at every rebalance, often while a broker is failing: they are
+  // retried until they succeed or the sink stops, never a reason for the worker to die.
+  const readCtx: RetryContext = {
+    shouldContinue: () => !stopping && !failure,
+    signal: abort.signal,
+    backoff: opts.backoff ?? defaultBackoff,
+    onRetry: (what, attempt, err, delayMs) => log.warn("reading offsets failed, retrying", { sink: label, step: what, attempt, delayMs, error: (err as Error).message }),
+  };
+  const readOffsets = () =>
+    retrying("read committed offsets and watermarks", readCtx, () =>
+      Promise.all([admin.fetchOffsets({ groupId: sink.groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
+    );
+
   /** Reads committed offsets (and intents) and low watermarks; refuses to start past a retention gap. */
   const initPartitions = async (partitions: number[]): Promise<void> => {
-    const [committed] = await admin.fetchOffsets({ groupId: sink.groupId, topics: [topic] });
-    const watermarks = await admin.fetchTopicOffsets(topic);
+    const [[committed], watermarks] = await readOffsets();
     const gaps: PartitionGap[] = [];
     for (const p of partitions) {
       const c = committed?.partitions.find((x) => x.partition === p);
@@ -214,7 +226,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
    * records we never wrote, and the client silently jumped.
    */
   const retentionGap = async (s: PartitionState): Promise<boolean> => {
-    const low = Number((await admin.fetchTopicOffsets(topic)).find((w) => w.partition === s.partition)?.low ?? 0);
+    const low = Number((await retrying("read watermarks", readCtx, () => admin.fetchTopicOffsets(topic))).find((w) => w.partition === s.partition)?.low ?? 0);
     if (low <= s.nextOffset) return false;
     fail(new RetentionGapError(topic, [{ partition: s.partition, committedOffset: s.nextOffset, lowWatermark: low }]));
     return true;
@@ -250,7 +262,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
 
   // Check every partition before the first fetch: a client that meets an out-of-range
   // offset resets to "earliest" by itself, and the evidence of the gap is gone.
-  const precheck = await initPartitions((await admin.fetchTopicOffsets(topic)).map((w) => w.partition)).then(
+  const precheck = await initPartitions((await readOffsets())[1].map((w) => w.partition)).then(
     () => true,
     (err: Error) => (fail(err), false),
   );

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     stopTestbed = tb.stop;
   }
   const pipeline = loadPipeline([join(repoRoot, "examples", "clickstream")]);
-  const running = await runPipeline({ pipeline, kafkaBrokers: kafka.split(","), clickhouseUrl: clickhouse, port: 0, log: jsonLogger("demo") });
+  const running = await runPipeline({ pipeline, kafkaBrokers: kafka.split(","), clickhouseUrl: clickhouse, port: 0, log: { ...jsonLogger("demo"), info: () => {} } });
   try {
     const stream = pipeline.streams[0]!;
     const sink = pipeline.sinks[0]!;

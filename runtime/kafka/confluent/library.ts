@@ -10,15 +10,16 @@ const require = createRequire(import.meta.url);
 export const KafkaJS = (require("@confluentinc/kafka-javascript") as typeof Confluent).KafkaJS;
 
 /**
- * librdkafka logs each connection failure and retry; only errors and warnings reach our
- * structured log, under the "kafka" component, so a broker restart stays readable.
+ * librdkafka logs each connection failure and each retry it makes on its own: those reach
+ * our structured log at info, under the "kafka" component; its errors (a client that
+ * cannot reach any broker, say) at warn. A broker restart stays readable.
  */
 export function quietLogger(clientId: string) {
   const log = jsonLogger("kafka");
   const logger = {
     info: () => {},
     debug: () => {},
-    warn: (message: string) => log.warn(message, { client: clientId }),
+    warn: (message: string) => log.info(message, { client: clientId }),
     error: (message: string) => log.warn(message, { client: clientId }),
     namespace: () => logger,
     setLogLevel: () => {},

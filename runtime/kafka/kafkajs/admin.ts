@@ -13,7 +13,9 @@ import type { KafkaAdmin } from "../port.js";
 const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 
 export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
-  const admin: Admin = new Kafka({ clientId, brokers, logLevel: logLevel.WARN, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 } }).admin();
+  // kafkajs logs every retried protocol error at ERROR (a new topic's leaders being
+  // elected, say); what a call finally fails with reaches its caller, who reports it.
+  const admin: Admin = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 } }).admin();
   // kafkajs reconnects lazily on any request, even after disconnect(); a call made after
   // it would leave an open socket that keeps the process alive, so it is refused instead.
   let closed = false;

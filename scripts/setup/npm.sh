@@ -1,13 +1,43 @@
 #!/usr/bin/env bash
 # npm packages, reinstalled only when package-lock.json changed since the last install.
+#
+# Confluent's Kafka client (librdkafka) is built from source, linked to Debian's zstd,
+# lz4, SASL, OpenSSL and curl (toolchains.sh installs their -dev packages): its default
+# install downloads a prebuilt binary or bundled dependencies, which this machine cannot.
+# The build takes about 2 minutes, so its result (the addon and librdkafka's shared
+# libraries) is cached in $SLUICE_CACHE, keyed by the client's version, Node's ABI, the
+# architecture and the versions of the libraries it links.
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
 marker=node_modules/.package-lock.json
 if [[ -f "$marker" && "$marker" -nt package-lock.json ]]; then log "node_modules up to date"; exit 0; fi
-# Confluent's Kafka client (librdkafka) is built from source, linked to Debian's zstd,
-# lz4, SASL, OpenSSL and curl (toolchains.sh installs their -dev packages): its default
-# install downloads a prebuilt binary or bundled dependencies, which this machine cannot.
-export CKJS_LINKING=dynamic npm_config_build_from_source=true
-log "npm ci (builds librdkafka: about 2 minutes on 2 cores)"
-npm ci --no-fund --no-audit --loglevel=error
-node -e 'require("@confluentinc/kafka-javascript")' || { log "the Kafka client's native addon does not load"; exit 1; }
+
+client=node_modules/@confluentinc/kafka-javascript
+version=$(node -p 'require("./package-lock.json").packages["node_modules/@confluentinc/kafka-javascript"].version')
+libs=$(dpkg-query -W -f='${Package}=${Version},' libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev 2>/dev/null | sha1sum | cut -c1-12)
+cached="$SLUICE_CACHE/kafka-javascript/$version-abi$(node -p process.versions.modules)-$(uname -m)-$libs"
+
+loads() { node -e 'require("@confluentinc/kafka-javascript")' >/dev/null 2>&1; }
+
+if [[ -f "$cached/.complete" ]]; then
+  log "npm ci (the Kafka client's native build comes from $cached)"
+  npm ci --no-fund --no-audit --loglevel=error --ignore-scripts
+  # The other packages' install scripts still run; only the client's build is skipped.
+  others=$(npm query ':attr(scripts, [install]), :attr(scripts, [postinstall]), :attr(scripts, [preinstall])' |
+    node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).map((p) => p.name).filter((n) => n !== "@confluentinc/kafka-javascript").join(" "))')
+  [[ -z "$others" ]] || npm rebuild --no-fund --no-audit --loglevel=error $others
+  mkdir -p "$client/build"
+  cp -a "$cached/Release" "$cached/deps" "$client/build/"
+  loads || { log "the cached Kafka client build does not load; building it again"; rm -rf "$cached"; }
+fi
+if [[ ! -f "$cached/.complete" ]]; then
+  export CKJS_LINKING=dynamic npm_config_build_from_source=true
+  log "npm ci (builds librdkafka: about 2 minutes on 2 cores)"
+  npm ci --no-fund --no-audit --loglevel=error
+  loads || { log "the Kafka client's native addon does not load: $(node -e 'require("@confluentinc/kafka-javascript")' 2>&1 | tail -1)"; exit 1; }
+  # Only what loads at run time: the addon, and the shared librdkafka it finds by rpath.
+  rm -rf "$cached" && mkdir -p "$cached/Release" "$cached/deps"
+  cp -a "$client"/build/Release/*.node "$cached/Release/"
+  cp -a "$client"/build/deps/librdkafka*.so* "$cached/deps/"
+  touch "$cached/.complete"
+fi

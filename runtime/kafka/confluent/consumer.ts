@@ -27,6 +27,10 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
     "fetch.wait.max.ms": o.maxWaitTimeInMs ?? 500,
     "partition.assignment.strategy": "range,roundrobin",
     "allow.auto.create.topics": false,
+    // The binding hands eachBatch at most 32 records by default; our per-batch work
+    // (bookkeeping, a flush check) is then paid every 32 records. Measured with
+    // `BENCH_ONLY=sink make bench`: see runtime/kafka/README.md.
+    "js.consumer.max.batch.size": 1_000,
     rebalance_cb: (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
       const partitions = assignment.map((a) => a.partition);
       if (err.code === ASSIGN) o.onAssigned?.(partitions);

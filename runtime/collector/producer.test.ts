@@ -79,3 +79,18 @@ describe("isFatalProducerError", () => {
     ["not an object", "boom", false],
   ])("%s -> %s", (_, err, want) => expect(isFatalProducerError(err)).toBe(want));
 });
+
+describe("EventProducer while its replacement cannot connect", () => {
+  it("answers 503 at the deadline and releases the request's bytes at once", async () => {
+    let made = 0;
+    const broken: KafkaProducer = { connect: async () => {}, disconnect: async () => {}, send: async () => { throw fatal(); } };
+    const unreachable: KafkaProducer = { connect: () => new Promise<void>(() => {}), disconnect: async () => {}, send: async () => {} };
+    const p = await EventProducer.connect({ brokers: [], clientId: "t", timeoutMs: 50, create: () => (made++ === 0 ? broken : unreachable) });
+    await expect(p.send("t", [{ value: "a" }], () => {})).rejects.toMatchObject({ status: 503 });
+    await settle();
+    let settled = false;
+    await expect(p.send("t", [{ value: "b" }], () => (settled = true))).rejects.toMatchObject({ status: 503, message: expect.stringContaining("within 50 ms") });
+    expect(settled).toBe(true);
+    expect(p.connected).toBe(false);
+  });
+});

@@ -67,19 +67,23 @@ export class EventProducer {
 
   /** Resolves when Kafka acknowledged every message; throws a 503 IngestError otherwise. */
   async send(topic: string, messages: OutMessage[], onSettled: () => void): Promise<void> {
-    const producer = await this.current;
-    const sending = producer.send({ topic, messages });
-    sending.then(onSettled, (err: unknown) => {
-      onSettled();
-      if (isFatalProducerError(err)) this.replace(producer, (err as Error).message);
-    });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(unavailable(`Kafka did not acknowledge within ${this.opts.timeoutMs} ms; retry with the same event ids`, retryAfter(this.opts.timeoutMs))), this.opts.timeoutMs);
     });
+    let sending: Promise<void> | undefined;
     try {
+      // The deadline covers waiting for a replacement producer too.
+      const producer = await Promise.race([this.current, deadline]);
+      sending = producer.send({ topic, messages });
+      sending.then(onSettled, (err: unknown) => {
+        onSettled();
+        if (isFatalProducerError(err)) this.replace(producer, (err as Error).message);
+      });
       await Promise.race([sending, deadline]);
     } catch (err) {
+      // Nothing was handed to Kafka: nothing will settle later.
+      if (!sending) onSettled();
       if (err instanceof IngestError) throw err;
       throw unavailable(`Kafka refused the events (${(err as Error).message}); retry with the same event ids`, 1);
     } finally {

@@ -2,8 +2,8 @@
  * The operator's admin client for one Kafka cluster, shared by the reconciles.
  *
  * `withAdmin` throws the client away when `fn` fails for a reason other than the spec
- * (TopicSpecError: a refused shrink says nothing about the client). The admin client (kafkajs) keeps every
- * topic it was ever asked about in the client's metadata targets and fails each later
+ * (TopicSpecError: a refused shrink says nothing about the client). The admin client
+ * (kafkajs) keeps every topic it was ever asked about in its metadata targets and fails each later
  * metadata refresh while one of them does not exist: one missing or deleted topic would
  * otherwise block every other stream's reconcile (seen with the examples on a three-broker
  * cluster). A fresh client starts with no targets. A dropped client is disconnected only

@@ -5,7 +5,8 @@
  * commits committableOffsets() with the checkpoint in the commit metadata (write-flush.ts).
  *
  * A rebalance starts a new session: the consumer resumes every assigned partition from
- * its committed offset after a rebalance (the eager protocol, see kafka/confluent/consumer.ts), so the engine is rebuilt from the committed checkpoints
+ * its committed offset after a rebalance (the eager protocol, see
+ * kafka/confluent/consumer.ts), so the engine is rebuilt from the committed checkpoints
  * and anything not yet written is abandoned (the replay regenerates it).
  */
 import { randomBytes } from "node:crypto";

@@ -78,8 +78,6 @@ export interface ConsumerOptions {
    * partition restarts from its committed offset.
    */
   onAssigned?: (partitions: number[]) => void;
-  /** Called when partitions are taken away, before they are given to another member. */
-  onRevoked?: (partitions: number[]) => void;
 }
 
 export interface RunOptions {

@@ -10,7 +10,6 @@ import type { Batch, ConsumerOptions, InMessage, KafkaConsumer, RunOptions } fro
 import { KafkaJS, quietLogger } from "./library.js";
 
 const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
-const REVOKE = -174; // RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS
 
 type RawMessage = { offset: string; key: Buffer | null; value: Buffer | null; timestamp: string; headers?: Record<string, unknown> };
 
@@ -32,9 +31,7 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
     // `BENCH_ONLY=sink make bench`: see runtime/kafka/README.md.
     "js.consumer.max.batch.size": 1_000,
     rebalance_cb: (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
-      const partitions = assignment.map((a) => a.partition);
-      if (err.code === ASSIGN) o.onAssigned?.(partitions);
-      else if (err.code === REVOKE) o.onRevoked?.(partitions);
+      if (err.code === ASSIGN) o.onAssigned?.(assignment.map((a) => a.partition));
     },
     kafkaJS: { logger: quietLogger(clientId) as never },
   } as never);

@@ -21,27 +21,34 @@ export function isFatalProducerError(err: unknown): boolean {
 
 /**
  * Answers that name a passing state of the cluster (a coordinator moving or loading, a
- * leader being elected, a request timing out): asking again shortly succeeds. A freshly
- * started or just-failed-over cluster gives them for seconds; a worker must not die of them.
- * UNKNOWN_TOPIC_OR_PARTITION is left out on purpose: for an admin call it usually means
+ * leader being elected or moved, a request timing out): asking again shortly succeeds. A
+ * freshly started or just-failed-over cluster gives them for seconds; a worker must not die
+ * of them. Matched by Kafka protocol error code, because client libraries name the same
+ * code differently (kafkajs: NOT_LEADER_FOR_PARTITION, NOT_COORDINATOR_FOR_GROUP; Kafka:
+ * NOT_LEADER_OR_FOLLOWER, NOT_COORDINATOR). kafkajs's admin refreshes its metadata on every
+ * call, so a retry after a leader moved goes to the new leader.
+ * UNKNOWN_TOPIC_OR_PARTITION (3) is left out on purpose: for an admin call it usually means
  * the topic is really missing, and callers that expect a new topic wait for it themselves.
  */
-const RETRIABLE_ADMIN_TYPES = new Set([
-  "NOT_COORDINATOR",
-  "COORDINATOR_NOT_AVAILABLE",
-  "COORDINATOR_LOAD_IN_PROGRESS",
-  "LEADER_NOT_AVAILABLE",
-  "NOT_LEADER_OR_FOLLOWER",
-  "NOT_CONTROLLER",
-  "REQUEST_TIMED_OUT",
-  "REBALANCE_IN_PROGRESS",
-  "KAFKA_STORAGE_ERROR",
+const RETRIABLE_ADMIN_CODES = new Set([
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  14, // COORDINATOR_LOAD_IN_PROGRESS
+  15, // COORDINATOR_NOT_AVAILABLE
+  16, // NOT_COORDINATOR
+  27, // REBALANCE_IN_PROGRESS
+  41, // NOT_CONTROLLER
+  56, // KAFKA_STORAGE_ERROR
+  74, // FENCED_LEADER_EPOCH
+  75, // UNKNOWN_LEADER_EPOCH
 ]);
 
 export function isRetriableAdminError(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;
-  const e = err as { type?: unknown; originalError?: unknown; cause?: unknown };
-  if (typeof e.type === "string" && RETRIABLE_ADMIN_TYPES.has(e.type)) return true;
+  const e = err as { code?: unknown; name?: unknown; originalError?: unknown; cause?: unknown };
+  // Only protocol errors carry a Kafka error code; a socket error's `code` is a string.
+  if (typeof e.code === "number" && RETRIABLE_ADMIN_CODES.has(e.code)) return true;
   for (const inner of [e.originalError, e.cause]) if (inner !== undefined && inner !== err && isRetriableAdminError(inner)) return true;
   return false;
 }

@@ -33,13 +33,13 @@ typecheck: ## TypeScript strict check
 	@node_modules/.bin/tsc --noEmit
 
 testbed-up: setup ## Start Kafka, ClickHouse and a Kubernetes API server; then `source .testbed/env`
-	@node_modules/.bin/tsx test/testbed/cli.ts up
+	@node_modules/.bin/tsx testbed/cli.ts up
 
 testbed-down: ## Stop the servers started by testbed-up
-	@node_modules/.bin/tsx test/testbed/cli.ts down
+	@node_modules/.bin/tsx testbed/cli.ts down
 
 testbed-status: ## Show the testbed's servers
-	@node_modules/.bin/tsx test/testbed/cli.ts status
+	@node_modules/.bin/tsx testbed/cli.ts status
 
 crds: ## Regenerate crds/ from the zod schemas in api/
 	@node_modules/.bin/tsx api/generate-crds.ts

@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/{smoke,integration,e2e}/**/*.test.ts"],
-          globalSetup: ["test/testbed/global-setup.ts"],
+          globalSetup: ["testbed/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Two cores: files run in parallel would fight over them and the servers.

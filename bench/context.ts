@@ -8,7 +8,7 @@ import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { kafkaClient } from "../runtime/kafka/client.js";
 import type { KafkaAdmin } from "../runtime/kafka/port.js";
 import { detectServerFeatures, type ServerFeatures } from "../runtime/clickhouse/server-version.js";
-import { startTestbed } from "../test/testbed/testbed.js";
+import { startTestbed } from "../testbed/testbed.js";
 import type { BenchConfig } from "./config.js";
 import { benchPipeline, provision, type BenchPipeline } from "./pipeline.js";
 

@@ -8,7 +8,7 @@ import type { KafkaAdmin } from "../runtime/kafka/port.js";
 import { loadPipeline } from "../runtime/pipeline/load.js";
 import type { CompiledPipeline, CompiledSink, CompiledStream } from "../runtime/pipeline/compiled.js";
 import { provisionTopics } from "../runtime/pipeline/provision-topics.js";
-import { repoRoot } from "../test/testbed/paths.js";
+import { repoRoot } from "../testbed/paths.js";
 
 export interface BenchPipeline {
   stream: CompiledStream;

@@ -8,9 +8,9 @@ import { createClient } from "@clickhouse/client";
 import { loadPipeline } from "../runtime/pipeline/load.js";
 import { runPipeline } from "../runtime/pipeline/run-pipeline.js";
 import { jsonLogger } from "../runtime/log.js";
-import { startTestbed } from "../test/testbed/testbed.js";
-import { repoRoot } from "../test/testbed/paths.js";
-import { waitFor } from "../test/testbed/poll.js";
+import { startTestbed } from "../testbed/testbed.js";
+import { repoRoot } from "../testbed/paths.js";
+import { waitFor } from "../testbed/poll.js";
 import { runLoad } from "../test/support/load-generator.js";
 import { oracle } from "../test/support/oracle.js";
 

@@ -11,10 +11,10 @@ import { desiredTopics } from "../../runtime/pipeline/provision-topics.js";
 import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { silentLogger } from "../../runtime/log.js";
-import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
-import { logTail } from "../testbed/server-process.js";
-import { repoRoot } from "../testbed/paths.js";
-import { waitFor } from "../testbed/poll.js";
+import { startKafka, type KafkaCluster } from "../../testbed/kafka.js";
+import { logTail } from "../../testbed/server-process.js";
+import { repoRoot } from "../../testbed/paths.js";
+import { waitFor } from "../../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 

@@ -15,7 +15,7 @@ import type { KafkaAdmin, KafkaProducer } from "../../runtime/kafka/port.js";
 import { silentLogger } from "../../runtime/log.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
-import { waitFor } from "../testbed/poll.js";
+import { waitFor } from "../../testbed/poll.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 

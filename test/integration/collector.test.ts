@@ -12,8 +12,8 @@ import { createRegistry } from "../../runtime/metrics/registry.js";
 import { compileStream, type Manifest } from "../../runtime/pipeline/compile.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { startCollector, type CollectorHandle } from "../../runtime/collector/server.js";
-import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
-import { waitFor } from "../testbed/poll.js";
+import { startKafka, type KafkaCluster } from "../../testbed/kafka.js";
+import { waitFor } from "../../testbed/poll.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 

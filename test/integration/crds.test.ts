@@ -4,8 +4,8 @@ import * as k8s from "@kubernetes/client-node";
 import { INVALID_CASES, VALID_BASES } from "../fixtures/invalid-manifests.js";
 import { validateDocument } from "../../api/validate.js";
 import { KINDS } from "../../api/kinds.js";
-import { repoRoot } from "../testbed/paths.js";
-import { waitFor } from "../testbed/poll.js";
+import { repoRoot } from "../../testbed/paths.js";
+import { waitFor } from "../../testbed/poll.js";
 import { apiErrorMessage, kubeConfig, kubectl } from "../support/kube.js";
 import { randomName } from "../support/testbed-env.js";
 

@@ -15,8 +15,8 @@ import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { KINDS } from "../../api/kinds.js";
 import { compileConfig, type OperatorConfigInput } from "../../operator/config.js";
-import { binDir, repoRoot } from "../testbed/paths.js";
-import { waitFor } from "../testbed/poll.js";
+import { binDir, repoRoot } from "../../testbed/paths.js";
+import { waitFor } from "../../testbed/poll.js";
 import { apiErrorMessage, kubeConfig, kubectl } from "../support/kube.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 

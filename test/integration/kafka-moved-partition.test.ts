@@ -6,8 +6,8 @@ import { kafkaClient } from "../../runtime/kafka/client.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 import { kafkajsProducer } from "../../runtime/kafka/kafkajs/producer.js";
 import type { KafkaAdmin, KafkaProducer } from "../../runtime/kafka/port.js";
-import { startKafka, type KafkaCluster } from "../testbed/kafka.js";
-import { waitFor } from "../testbed/poll.js";
+import { startKafka, type KafkaCluster } from "../../testbed/kafka.js";
+import { waitFor } from "../../testbed/poll.js";
 import { randomName } from "../support/testbed-env.js";
 
 /**

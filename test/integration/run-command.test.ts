@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../testbed/paths.js";
+import { repoRoot } from "../../testbed/paths.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 describe("sluice run -f examples/clickstream/", () => {

@@ -18,8 +18,8 @@ import { RetentionGapError } from "../../runtime/sink/errors.js";
 import { detectServerFeatures } from "../../runtime/clickhouse/server-version.js";
 import { ensureSinkTable, existingColumns } from "../../runtime/clickhouse/ensure-sink-table.js";
 import type { CompiledSink, CompiledStream } from "../../runtime/pipeline/compiled.js";
-import { startClickHouse, type ClickHouseServer } from "../testbed/clickhouse.js";
-import { waitFor } from "../testbed/poll.js";
+import { startClickHouse, type ClickHouseServer } from "../../testbed/clickhouse.js";
+import { waitFor } from "../../testbed/poll.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 

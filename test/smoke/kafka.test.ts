@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
-import { waitFor } from "../testbed/poll.js";
+import { waitFor } from "../../testbed/poll.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 import type { KafkaAdmin } from "../../runtime/kafka/port.js";

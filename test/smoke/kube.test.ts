@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import { kubectlPath, randomName, testbedEnv } from "../support/testbed-env.js";
-import { waitFor } from "../testbed/poll.js";
+import { waitFor } from "../../testbed/poll.js";
 
 describe("the testbed's Kubernetes API server", () => {
   const kc = new k8s.KubeConfig();

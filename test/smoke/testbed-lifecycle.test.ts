@@ -2,13 +2,13 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../testbed/paths.js";
-import { waitFor } from "../testbed/poll.js";
-import { alive } from "../testbed/server-process.js";
+import { repoRoot } from "../../testbed/paths.js";
+import { waitFor } from "../../testbed/poll.js";
+import { alive } from "../../testbed/server-process.js";
 
 describe("the testbed's process lifecycle", () => {
   it("when the test run is SIGKILLed, the servers it started die with it", async () => {
-    const runner = spawn(join(repoRoot, "node_modules/.bin/tsx"), [join(repoRoot, "test/testbed/fixtures/start-clickhouse.ts")], {
+    const runner = spawn(join(repoRoot, "node_modules/.bin/tsx"), [join(repoRoot, "testbed/fixtures/start-clickhouse.ts")], {
       stdio: ["ignore", "pipe", "inherit"],
       detached: true,
     });

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 import type { CompiledSink } from "../../runtime/pipeline/compiled.js";
-import { repoRoot } from "../testbed/paths.js";
+import { repoRoot } from "../../testbed/paths.js";
 
 export interface ChildSink {
   process: ChildProcess;

@@ -8,7 +8,7 @@ import * as k8s from "@kubernetes/client-node";
 import { createClient } from "@clickhouse/client";
 import { KINDS } from "../../api/kinds.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
-import { repoRoot } from "../testbed/paths.js";
+import { repoRoot } from "../../testbed/paths.js";
 import { kubeConfig, kubectl } from "./kube.js";
 import { randomName, testbedEnv } from "./testbed-env.js";
 

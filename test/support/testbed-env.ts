@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { binDir } from "../testbed/paths.js";
+import { binDir } from "../../testbed/paths.js";
 
 /**
  * The testbed's addresses. Throws rather than skipping: an integration test that

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import yaml from "js-yaml";
-import { repoRoot } from "../testbed/paths.js";
+import { repoRoot } from "../../testbed/paths.js";
 
 const chart = join(repoRoot, "charts", "sluice");
 const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();

@@ -2,8 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GiveUp, waitFor } from "../testbed/poll.js";
-import { readyOrExplain, spawnServer } from "../testbed/server-process.js";
+import { GiveUp, waitFor } from "../../testbed/poll.js";
+import { readyOrExplain, spawnServer } from "../../testbed/server-process.js";
 
 describe("a testbed server that fails to start", () => {
   it("is named in the error, with the tail of its log", async () => {
@@ -25,7 +25,7 @@ describe("a testbed server that fails to start", () => {
 
 describe("a Kafka cluster id for the testbed", () => {
   it("never starts with '-', which StorageTool would take for a flag", async () => {
-    const { kafkaClusterId } = await import("../testbed/kafka.js");
+    const { kafkaClusterId } = await import("../../testbed/kafka.js");
     for (let i = 0; i < 2000; i++) expect(kafkaClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   });
 });

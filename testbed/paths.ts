@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root, found from this file so scripts work from any cwd. */
-export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const repoRoot = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 /** Built tools and downloaded jars live outside the repo so fresh clones (CI) reuse them. */
 export const cacheDir = process.env.SLUICE_CACHE ?? join(homedir(), ".cache", "sluice");

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { kafkaClient } from "../../runtime/kafka/client.js";
+import { kafkaClient } from "../runtime/kafka/client.js";
 import { kafkaLibs, kafkaVersion } from "./paths.js";
 import { freePorts } from "./ports.js";
 import { GiveUp, waitFor } from "./poll.js";

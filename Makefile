@@ -11,7 +11,8 @@ export KAFKA4_VERSION ?= 4.1.1
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: ## Install everything: npm packages, ClickHouse + kcat (apt), Kafka jars (Maven), kube-apiserver/etcd/kubectl and helm (Go)
+setup: ## Install everything: Node.js 24 (npm), npm packages, ClickHouse + kcat (apt), Kafka jars (Maven), kube-apiserver/etcd/kubectl and helm (Go)
+	@bash scripts/setup/node.sh
 	@bash scripts/setup/toolchains.sh
 	@bash scripts/setup/npm.sh
 	@bash scripts/setup/apt.sh

@@ -9,13 +9,20 @@
 # architecture and the versions of the libraries it links.
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.."
+# node_modules is current when installed after the lock's last change, by this Node's ABI.
+abi=$(node -p process.versions.modules)
 marker=node_modules/.package-lock.json
-if [[ -f "$marker" && "$marker" -nt package-lock.json ]]; then log "node_modules up to date"; exit 0; fi
+if [[ -f "$marker" && "$marker" -nt package-lock.json && "$(cat node_modules/.sluice-node-abi 2>/dev/null)" == "$abi" ]]; then
+  log "node_modules up to date"; exit 0
+fi
+# node-gyp compiles against the running Node's own headers (it would download them otherwise).
+nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")')
+[[ -f "$nodedir/include/node/node.h" ]] && export npm_config_nodedir="$nodedir"
 
 client=node_modules/@confluentinc/kafka-javascript
 version=$(node -p 'require("./package-lock.json").packages["node_modules/@confluentinc/kafka-javascript"].version')
 libs=$(dpkg-query -W -f='${Package}=${Version},' libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev 2>/dev/null | sha1sum | cut -c1-12)
-cached="$SLUICE_CACHE/kafka-javascript/$version-abi$(node -p process.versions.modules)-$(uname -m)-$libs"
+cached="$SLUICE_CACHE/kafka-javascript/$version-abi$abi-$(uname -m)-$libs"
 
 loads() { node -e 'require("@confluentinc/kafka-javascript")' >/dev/null 2>&1; }
 
@@ -41,3 +48,4 @@ if [[ ! -f "$cached/.complete" ]]; then
   cp -a "$client"/build/deps/librdkafka*.so* "$cached/deps/"
   touch "$cached/.complete"
 fi
+echo "$abi" >node_modules/.sluice-node-abi

@@ -23,7 +23,7 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if ((node_major < 20)); then
-  log "Node.js >= 20 is required (found: $(node --version 2>/dev/null || echo none))"
+if ((node_major < 24)); then
+  log "Node.js >= 24 is required (found: $(node --version 2>/dev/null || echo none)); scripts/setup/node.sh installs it"
   exit 1
 fi

@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so the package needs no build step.
-import { register } from "tsx/esm/api";
-register();
-await import("../cli/main.ts");
+// The `sluice` command. In a checkout it runs the TypeScript sources through tsx's loader
+// (a dev dependency), so a change needs no build step; where the sources are absent (the
+// image, an installed package) it runs the compiled dist/ from `npm run build`.
+import { existsSync } from "node:fs";
+
+const source = new URL("../cli/main.ts", import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else {
+  await import("../dist/cli/main.js");
+}

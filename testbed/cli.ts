@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { envFile, pidsFile, stateDir } from "./paths.js";
-import { alive, stopProcessGroup } from "./server-process.js";
-import { startTestbed, writeState } from "./testbed.js";
+import { alive } from "./server-process.js";
+import { nodeWanted, serversByPid, startTestbed, stopTestbed, writeState } from "./testbed.js";
 
 interface State {
   dataDir: string;
@@ -29,6 +29,7 @@ async function up(): Promise<void> {
     detached: true,
     logDir: join(stateDir, "logs"),
     kafkaBrokers: Number(process.env.KAFKA_NODES ?? 1),
+    node: nodeWanted(),
   });
   writeState(tb);
   console.log(`testbed up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -42,10 +43,9 @@ async function down(): Promise<void> {
     console.log("testbed not running");
     return;
   }
-  await Promise.all(state.servers.map((s) => stopProcessGroup(s.pid)));
+  await stopTestbed(state.dataDir, serversByPid(state.servers));
   const left = state.servers.filter((s) => alive(s.pid));
   if (left.length > 0) throw new Error(`testbed: still running after SIGKILL: ${left.map((s) => `${s.name}(${s.pid})`).join(", ")}`);
-  rmSync(state.dataDir, { recursive: true, force: true });
   rmSync(pidsFile, { force: true });
   rmSync(envFile, { force: true });
   console.log(`testbed down: stopped ${state.servers.map((s) => s.name).join(", ")}`);

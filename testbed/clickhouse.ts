@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TESTBED_RANGE } from "./node/addresses.js";
 import { freePorts } from "./ports.js";
 import { GiveUp, waitFor } from "./poll.js";
 import { readyOrExplain, spawnServer, type ServerHandle } from "./server-process.js";
@@ -8,10 +9,14 @@ export interface ClickHouseOptions {
   dir: string;
   logDir: string;
   detached?: boolean;
+  /** Also listen on this address (the testbed node's: pods reach ClickHouse there). */
+  nodeIp?: string;
 }
 
 export interface ClickHouseServer {
   url: string;
+  /** The HTTP URL on the node address, for pods; undefined without `nodeIp`. */
+  nodeUrl?: string;
   servers: ServerHandle[];
   /**
    * Starts the server again on the same ports and data after it was stopped, for outage
@@ -31,8 +36,8 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   mkdirSync(join(data, "user_files"), { recursive: true });
   const config = join(opts.dir, "config.xml");
   const users = join(opts.dir, "users.xml");
-  writeFileSync(config, configXml({ http, tcp, interserver, data, users, logDir: opts.logDir }));
-  writeFileSync(users, USERS_XML);
+  writeFileSync(config, configXml({ http, tcp, interserver, data, users, logDir: opts.logDir, nodeIp: opts.nodeIp }));
+  writeFileSync(users, usersXml(opts.nodeIp !== undefined));
   const url = `http://127.0.0.1:${http}`;
   const launch = async (): Promise<ServerHandle> => {
     const server = spawnServer({
@@ -54,6 +59,7 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   };
   const result: ClickHouseServer = {
     url,
+    ...(opts.nodeIp && { nodeUrl: `http://${opts.nodeIp}:${http}` }),
     servers: [await launch()],
     restart: async () => {
       result.servers[0] = await launch();
@@ -62,7 +68,7 @@ export async function startClickHouse(opts: ClickHouseOptions): Promise<ClickHou
   return result;
 }
 
-function configXml(p: { http: number; tcp: number; interserver: number; data: string; users: string; logDir: string }): string {
+function configXml(p: { http: number; tcp: number; interserver: number; data: string; users: string; logDir: string; nodeIp?: string | undefined }): string {
   return `<?xml version="1.0"?>
 <yandex>
   <logger>
@@ -72,7 +78,7 @@ function configXml(p: { http: number; tcp: number; interserver: number; data: st
     <size>100M</size>
     <count>2</count>
   </logger>
-  <listen_host>127.0.0.1</listen_host>
+  <listen_host>127.0.0.1</listen_host>${p.nodeIp ? `\n  <listen_host>${p.nodeIp}</listen_host>` : ""}
   <http_port>${p.http}</http_port>
   <tcp_port>${p.tcp}</tcp_port>
   <interserver_http_port>${p.interserver}</interserver_http_port>
@@ -99,7 +105,7 @@ function configXml(p: { http: number; tcp: number; interserver: number; data: st
 `;
 }
 
-const USERS_XML = `<?xml version="1.0"?>
+const usersXml = (node: boolean) => `<?xml version="1.0"?>
 <yandex>
   <profiles>
     <default>
@@ -110,7 +116,7 @@ const USERS_XML = `<?xml version="1.0"?>
   <users>
     <default>
       <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip>${node ? `<ip>${TESTBED_RANGE}</ip>` : ""}</networks>
       <profile>default</profile>
       <quota>default</quota>
     </default>

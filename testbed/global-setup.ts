@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { envFile, pidsFile, stateDir } from "./paths.js";
 import { alive } from "./server-process.js";
-import { startTestbed, type TestbedEnv } from "./testbed.js";
+import { nodeWanted, startTestbed, type TestbedEnv } from "./testbed.js";
 
 export default async function setup(): Promise<() => Promise<void>> {
   const reused = runningTestbed();
@@ -20,9 +20,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   pruneDeadRunLogs(logRoot);
   const logDir = join(logRoot, String(process.pid));
   const t0 = Date.now();
-  const tb = await startTestbed({ logDir });
+  const tb = await startTestbed({ logDir, node: nodeWanted() });
   Object.assign(process.env, tb.env);
-  console.log(`[testbed] kafka, clickhouse and kube-apiserver up in ${((Date.now() - t0) / 1000).toFixed(1)} s; logs in ${logDir}`);
+  const what = tb.env.SLUICE_TESTBED_NODE ? "kafka, clickhouse, kube-apiserver and a node" : "kafka, clickhouse and kube-apiserver";
+  console.log(`[testbed] ${what} up in ${((Date.now() - t0) / 1000).toFixed(1)} s; logs in ${logDir}`);
   return async () => {
     await tb.stop();
   };

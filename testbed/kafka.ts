@@ -16,12 +16,16 @@ export interface KafkaOptions {
   brokers?: number;
   version?: string;
   detached?: boolean;
+  /** Also listen on, and advertise, this address (the testbed node's: pods reach Kafka there). */
+  nodeIp?: string;
   /** Extra broker properties (fault tests shorten the preferred-leader check). */
   properties?: Record<string, string>;
 }
 
 export interface KafkaCluster {
   bootstrap: string;
+  /** Bootstrap servers on the node address, for pods; undefined without `nodeIp`. */
+  nodeBootstrap?: string;
   servers: ServerHandle[];
   /** Stops every broker still running and starts them again on the same config, ports and data. */
   restart: () => Promise<void>;
@@ -40,8 +44,8 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   if (!existsSync(join(libs, ".complete"))) {
     throw new Error(`testbed: kafka ${version} jars missing in ${libs}; run \`make setup\` (KAFKA_VERSION=${version})`);
   }
-  const ports = await freePorts(2 * n);
-  const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: ports[2 * i]!, controller: ports[2 * i + 1]! }));
+  const ports = await freePorts(3 * n);
+  const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: ports[3 * i]!, controller: ports[3 * i + 1]!, nodePort: ports[3 * i + 2]! }));
   const voters = nodes.map((nd) => `${nd.id}@127.0.0.1:${nd.controller}`).join(",");
   const clusterId = kafkaClusterId();
   mkdirSync(opts.dir, { recursive: true });
@@ -51,7 +55,7 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   const jvm = ["-Xms128m", "-Xmx512m", ...logging, "-cp", classpath];
   const props = nodes.map((nd) => {
     const file = join(opts.dir, `server-${nd.id}.properties`);
-    writeFileSync(file, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n) + Object.entries(opts.properties ?? {}).map(([k, v]) => `${k}=${v}\n`).join(""));
+    writeFileSync(file, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n, opts.nodeIp) + Object.entries(opts.properties ?? {}).map(([k, v]) => `${k}=${v}\n`).join(""));
     execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", file, "--ignore-formatted"], {
       stdio: "pipe",
     });
@@ -80,6 +84,7 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   };
   const cluster: KafkaCluster = {
     bootstrap,
+    ...(opts.nodeIp && { nodeBootstrap: nodes.map((nd) => `${opts.nodeIp}:${nd.nodePort}`).join(",") }),
     servers: await launch(),
     restart: async () => {
       for (const server of cluster.servers) if (!server.exited()) await server.stop();
@@ -135,17 +140,20 @@ export function kafkaClusterId(): string {
   }
 }
 
-function serverProperties(nd: { id: number; port: number; controller: number }, voters: string, dataDir: string, n: number): string {
+function serverProperties(nd: { id: number; port: number; controller: number; nodePort: number }, voters: string, dataDir: string, n: number, nodeIp?: string): string {
   const rf = Math.min(3, n);
+  // A client gets the addresses of the listener it connected to: the host keeps loopback,
+  // pods connect to the node address and are told node addresses.
+  const node = nodeIp ? `,NODE://${nodeIp}:${nd.nodePort}` : "";
   return [
     "process.roles=broker,controller",
     `node.id=${nd.id}`,
     `controller.quorum.voters=${voters}`,
-    `listeners=PLAINTEXT://127.0.0.1:${nd.port},CONTROLLER://127.0.0.1:${nd.controller}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${nd.port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${nd.port},CONTROLLER://127.0.0.1:${nd.controller}${node}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${nd.port}${node}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:PLAINTEXT",
     `log.dirs=${dataDir}`,
     "num.partitions=1",
     // Topics are created explicitly by Sluice; auto-creation would hide missing ensure-topic steps.

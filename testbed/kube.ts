@@ -2,6 +2,8 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
+import type { NodePki } from "./node/certs.js";
+import { NODE_IP, SERVICE_CIDR } from "./node/addresses.js";
 import { binDir } from "./paths.js";
 import { freePorts } from "./ports.js";
 import { GiveUp, waitFor } from "./poll.js";
@@ -11,19 +13,28 @@ export interface KubeOptions {
   dir: string;
   logDir: string;
   detached?: boolean;
+  /**
+   * Serve a real node too: listen on the node address with the node PKI's certificate,
+   * publish the `kubernetes` Service's endpoint, admit ServiceAccounts (the
+   * controller-manager mints their tokens) and proxy the metrics API to metrics-server.
+   */
+  node?: { pki: NodePki };
 }
 
 export interface KubeApi {
   url: string;
   token: string;
   kubeconfig: string;
+  /** The ServiceAccount signing key (the controller-manager signs tokens with it). */
+  saKey: string;
   servers: ServerHandle[];
 }
 
 /**
- * Starts etcd and kube-apiserver the way controller-runtime's envtest does: loopback only,
- * self-signed serving certs, a static admin token in system:masters, RBAC on, and no
- * ServiceAccount admission (there is no controller-manager to mint tokens).
+ * Starts etcd and kube-apiserver. Without a node, the way controller-runtime's envtest
+ * does: loopback only, self-signed serving certs, a static admin token in system:masters,
+ * RBAC on, and no ServiceAccount admission (no controller-manager mints tokens). With a
+ * node, see KubeOptions.node.
  */
 export async function startKube(opts: KubeOptions): Promise<KubeApi> {
   for (const bin of ["etcd", "kube-apiserver", "kubectl"]) {
@@ -62,25 +73,48 @@ export async function startKube(opts: KubeOptions): Promise<KubeApi> {
   const saKey = join(opts.dir, "sa.key");
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   writeFileSync(saKey, privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
-  const server = `https://127.0.0.1:${apiPort}`;
+  const pki = opts.node?.pki;
+  const server = `https://${pki ? NODE_IP : "127.0.0.1"}:${apiPort}`;
   const apiserver = spawnServer({
     name: "kube-apiserver",
     command: join(binDir, "kube-apiserver"),
     args: [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
       `--secure-port=${apiPort}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--cert-dir=${join(opts.dir, "certs")}`,
       "--authorization-mode=RBAC",
       `--token-auth-file=${tokens}`,
       `--service-account-key-file=${saKey}`,
       `--service-account-signing-key-file=${saKey}`,
       `--service-account-issuer=${server}`,
-      "--service-cluster-ip-range=10.0.0.0/24",
-      "--allow-privileged=true",
-      "--disable-admission-plugins=ServiceAccount",
-      "--endpoint-reconciler-type=none",
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      "--allow-privileged=false",
+      ...(pki
+        ? [
+            `--bind-address=${NODE_IP}`,
+            `--advertise-address=${NODE_IP}`,
+            `--tls-cert-file=${pki.servingCert}`,
+            `--tls-private-key-file=${pki.servingKey}`,
+            `--client-ca-file=${pki.caCert}`,
+            // `kubectl logs/exec` reach the kubelet by its InternalIP, the node address.
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
+            // The aggregation layer: metrics.k8s.io requests go to metrics-server, which
+            // trusts the front-proxy certificate's X-Remote-* headers for the caller.
+            `--requestheader-client-ca-file=${pki.frontProxyCa}`,
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            `--proxy-client-cert-file=${pki.frontProxyCert}`,
+            `--proxy-client-key-file=${pki.frontProxyKey}`,
+            "--enable-aggregator-routing=true",
+          ]
+        : [
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            `--cert-dir=${join(opts.dir, "certs")}`,
+            "--disable-admission-plugins=ServiceAccount",
+            "--endpoint-reconciler-type=none",
+          ]),
     ],
     logFile: join(opts.logDir, "kube-apiserver.log"),
     detached: opts.detached,
@@ -96,7 +130,7 @@ export async function startKube(opts: KubeOptions): Promise<KubeApi> {
   );
   const kubeconfig = join(opts.dir, "kubeconfig");
   writeFileSync(kubeconfig, kubeconfigYaml(server, token), { mode: 0o600 });
-  return { url: server, token, kubeconfig, servers: [etcd, apiserver] };
+  return { url: server, token, kubeconfig, saKey, servers: [etcd, apiserver] };
 }
 
 /** A GET that trusts the API server's self-signed certificate (loopback testbed only). */

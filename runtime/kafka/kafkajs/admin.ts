@@ -8,11 +8,13 @@
 import kafkajs, { type Admin } from "kafkajs";
 import { isRetriableAdminError } from "../errors.js";
 import type { KafkaAdmin } from "../port.js";
+import { silenceKafkajsNegativeTimeouts } from "./negative-timeout.js";
 
 // kafkajs is CommonJS and Node's ESM loader cannot see this enum as a named export.
 const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 
 export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
+  silenceKafkajsNegativeTimeouts();
   // kafkajs logs every retried protocol error at ERROR (a new topic's leaders being
   // elected, say); what a call finally fails with reaches its caller, who reports it.
   const admin: Admin = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 } }).admin();

@@ -11,8 +11,8 @@ import { jsonLogger } from "../runtime/log.js";
 import { startTestbed } from "../testbed/testbed.js";
 import { repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
-import { runLoad } from "../test/support/load-generator.js";
-import { oracle } from "../test/support/oracle.js";
+import { runLoad } from "../testbed/load-generator.js";
+import { oracle } from "../testbed/oracle.js";
 
 const EVENTS = Number(process.env.DEMO_EVENTS ?? 20_000);
 

@@ -19,7 +19,7 @@ import { kafkaClient } from "../../runtime/kafka/client.js";
 import { silentLogger } from "../../runtime/log.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
-import { clickEvent } from "../support/load-generator.js";
+import { clickEvent } from "../../testbed/load-generator.js";
 import { kubeConfig } from "../support/kube.js";
 import { testbedEnv } from "../support/testbed-env.js";
 import { testNamespace, type Doc } from "../support/operator-namespace.js";

@@ -16,7 +16,7 @@ import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
 import { killHard, startChildSink, type ChildSink } from "../support/child-sink.js";
 import { recoveredAfter, startContinuousLoad, type LoadReport } from "../support/continuous-load.js";
-import { oracle } from "../support/oracle.js";
+import { oracle } from "../../testbed/oracle.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 /**

@@ -16,8 +16,8 @@ import type { CompiledPipeline } from "../../runtime/pipeline/compiled.js";
 import { startClickHouse, type ClickHouseServer } from "../../testbed/clickhouse.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
-import { runLoad } from "../support/load-generator.js";
-import { oracle } from "../support/oracle.js";
+import { runLoad } from "../../testbed/load-generator.js";
+import { oracle } from "../../testbed/oracle.js";
 import { killHard, startChildSink } from "../support/child-sink.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 

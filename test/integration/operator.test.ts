@@ -21,7 +21,7 @@ import { LeaderElector } from "../../operator/leader.js";
 import { systemClock } from "../../operator/clock.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
-import { kubeConfig, kubectl } from "../support/kube.js";
+import { kubeConfig, kubectl, watchReplicas } from "../support/kube.js";
 import { Registry } from "prom-client";
 import { testbedEnv } from "../support/testbed-env.js";
 import { testNamespace, type Doc, type Live } from "../support/operator-namespace.js";
@@ -375,17 +375,19 @@ describe("the operator on the real testbed", () => {
     await waitFor("the aggregation's finalizer", async () => ((await get("aggregations", "active-users-per-minute"))?.metadata as { finalizers?: string[] } | undefined)?.finalizers?.includes("sluice.dev/cleanup") || undefined);
     expect(await tables()).toEqual(expect.arrayContaining(["raw_del", "page_views", "active_users_per_minute", "active_users_per_minute_late"]));
 
+    const replicas = await watchReplicas(kc, namespace);
     for (const [plural, name] of [["sinks", "raw-del"], ["sinks", "raw-shared"], ["aggregations", "active-users-per-minute"]] as const) {
       await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name });
     }
     await waitFor("the three objects gone (finalizers removed)", async () => ((await get("sinks", "raw-del")) || (await get("sinks", "raw-shared")) || (await get("aggregations", "active-users-per-minute")) ? undefined : true));
+    replicas.stop();
     const left = await tables();
     expect(left).not.toContain("raw_del");
     expect(left).not.toContain("active_users_per_minute");
     expect(left).not.toContain("active_users_per_minute_late");
     expect(left).toContain("page_views");
-    // Workers were stopped before the drop (no controller-manager here, so the Deployment stays to be read).
-    for (const name of ["raw-del-sink", "active-users-per-minute-aggregation"]) expect((await apps.readNamespacedDeployment({ namespace, name })).spec?.replicas).toBe(0);
+    // Workers were stopped (scaled to 0) before the drop.
+    for (const name of ["raw-del-sink", "active-users-per-minute-aggregation"]) expect(replicas.seen.get(name)).toContain(0);
     const events = (await core.listNamespacedEvent({ namespace })).items;
     const said = (name: string, reason: string) => events.filter((e) => e.involvedObject.name === name && e.reason === reason).map((e) => e.message);
     expect(said("raw-del", "TableDropped")).toEqual([`dropped table ${database}.raw_del (deletionPolicy Delete)`]);

@@ -10,7 +10,7 @@ import { provisionTopics } from "../../runtime/pipeline/provision-topics.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
-import { clickEvent } from "../support/load-generator.js";
+import { clickEvent } from "../../testbed/load-generator.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { canonicalJson } from "../../operator/spec-hash.js";
 import { desiredCollectorWorkload } from "../../operator/eventstream/collector-step.js";

@@ -3,7 +3,7 @@
  * wait as told on 429/503 and send the same body again (the same event ids), and record
  * what each request was answered and when. The left half of the no-loss oracle.
  */
-import { clickEvent } from "./load-generator.js";
+import { clickEvent } from "../../testbed/load-generator.js";
 
 export interface ContinuousLoadOptions {
   url: string;

@@ -25,3 +25,17 @@ export function apiErrorMessage(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Records every replica count given to the namespace's Deployments while it runs. With a
+ * controller-manager, a Deployment whose owner is deleted is garbage-collected, so a
+ * scale-down before that is seen on a watch, not read afterwards.
+ */
+export async function watchReplicas(kc: k8s.KubeConfig, namespace: string): Promise<{ seen: Map<string, number[]>; stop: () => void }> {
+  const seen = new Map<string, number[]>();
+  const req = await new k8s.Watch(kc).watch(`/apis/apps/v1/namespaces/${namespace}/deployments`, {}, (_type: string, d: k8s.V1Deployment) => {
+    const name = d.metadata?.name ?? "";
+    seen.set(name, [...(seen.get(name) ?? []), d.spec?.replicas ?? -1]);
+  }, () => {});
+  return { seen, stop: () => req.abort() };
+}

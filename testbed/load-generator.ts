@@ -17,6 +17,8 @@ export interface LoadOptions {
   /** Fraction of events that are schema-invalid (they must be rejected, never stored). */
   invalidFraction?: number;
   makeEvent?: (i: number, tenant: string) => Record<string, unknown>;
+  /** Called with the number of accepted events after each answered request (progress). */
+  onAccepted?: (accepted: number) => void;
 }
 
 export interface LoadResult {
@@ -83,8 +85,18 @@ async function send(o: LoadOptions, tenant: string, body: string, events: Record
     }
     if (res.status >= 300 && res.status !== 400) return;
     const rejected = new Set((reply.rejected ?? []).map((r) => r.index));
-    result.rejectedEvents += rejected.size;
+    // A retried request is rejected again for the same events: count each event once.
+    events.forEach((e, i) => rejected.has(i) && rejectedIds(result).add(String(e.event_id)));
+    result.rejectedEvents = rejectedIds(result).size;
     if (res.status < 300) events.forEach((e, i) => rejected.has(i) || result.accepted.add(String(e.event_id)));
+    o.onAccepted?.(result.accepted.size);
     return;
   }
+}
+
+const rejectedById = new WeakMap<LoadResult, Set<string>>();
+function rejectedIds(result: LoadResult): Set<string> {
+  let ids = rejectedById.get(result);
+  if (!ids) rejectedById.set(result, (ids = new Set()));
+  return ids;
 }

@@ -21,7 +21,7 @@ nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")')
 
 client=node_modules/@confluentinc/kafka-javascript
 version=$(node -p 'require("./package-lock.json").packages["node_modules/@confluentinc/kafka-javascript"].version')
-libs=$(dpkg-query -W -f='${Package}=${Version},' libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev 2>/dev/null | sha1sum | cut -c1-12)
+libs=$(dpkg-query -W -f='${Package}=${Version},' zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev 2>/dev/null | sha1sum | cut -c1-12)
 cached="$SLUICE_CACHE/kafka-javascript/$version-abi$abi-$(uname -m)-$libs"
 
 loads() { node -e 'require("@confluentinc/kafka-javascript")' >/dev/null 2>&1; }

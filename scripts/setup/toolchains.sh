@@ -13,8 +13,9 @@ command -v curl >/dev/null || need+=(curl)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
+command -v pkg-config >/dev/null || need+=(pkg-config)
 # librdkafka (the Kafka client, built by npm.sh) links these dynamically.
-for dev in libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev; do
+for dev in zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev; do
   dpkg -s "$dev" >/dev/null 2>&1 || need+=("$dev")
 done
 if ((${#need[@]})); then

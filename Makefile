@@ -42,6 +42,11 @@ testbed-down: ## Stop the servers started by testbed-up
 testbed-status: ## Show the testbed's servers
 	@node_modules/.bin/tsx testbed/cli.ts status
 
+image: ## Build the Sluice image (Dockerfile) and the pause image without a registry, into SLUICE_CACHE/images; loads them into containerd when SLUICE_CONTAINERD_ADDRESS is set
+	@out=$$(bash scripts/image/build.sh && bash scripts/image/pause.sh) && echo "$$out" && \
+	  if [[ -n "$${SLUICE_CONTAINERD_ADDRESS:-}" ]]; then \
+	    bash scripts/image/load.sh "$$SLUICE_CONTAINERD_ADDRESS" $$(sed -n 's/^SLUICE_[A-Z_]*ARCHIVE=//p' <<<"$$out"); fi
+
 crds: ## Regenerate crds/ from the zod schemas in api/
 	@node_modules/.bin/tsx api/generate-crds.ts
 
@@ -51,4 +56,4 @@ demo: setup ## Run the clickstream example end to end: testbed, collector -> Kaf
 bench: setup ## Benchmark the data plane against same-run baselines (reuses a running testbed); writes bench/results/latest.json
 	@node_modules/.bin/tsx bench/run.ts
 
-.PHONY: help crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench
+.PHONY: help image crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench

@@ -3,7 +3,9 @@
 # node-linux-<arch> package (bin/node and the headers native addons compile against) and npm
 # itself from the npm package, laid out like Node's own release tarball in
 # $SLUICE_CACHE/node-v<version>/; node, npm and npx are linked into $SLUICE_BIN, which the
-# Makefile puts first on PATH. The image's base (scripts/image/base.sh) reuses this folder.
+# Makefile puts first on PATH.
+# `node.sh --prefix` installs that folder whatever the machine's node is, links nothing and
+# prints the folder's path: the image's base (scripts/image/base.sh) is made from it.
 source "$(dirname "$0")/lib.sh"
 NODE_VERSION="${SLUICE_NODE_VERSION:-24.22.3}"
 NPM_VERSION="${SLUICE_NPM_VERSION:-11.21.2}"
@@ -12,13 +14,14 @@ prefix="$SLUICE_CACHE/node-v$NODE_VERSION"
 
 major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
+mode="${1:-}"
 on_path=$(command -v node || true)
-if [[ -n "$on_path" && "$on_path" != "$SLUICE_BIN/node" ]] && (($(major "$on_path") >= NODE_MAJOR)); then
+if [[ "$mode" != --prefix && -n "$on_path" && "$on_path" != "$SLUICE_BIN/node" ]] && (($(major "$on_path") >= NODE_MAJOR)); then
   log "Node.js $("$on_path" --version) from $on_path"
   exit 0
 fi
 
-if [[ ! -f "$prefix/.complete" ]]; then
+if [[ "$(cat "$prefix/.complete" 2>/dev/null)" != "npm $NPM_VERSION" ]]; then
   case "$(uname -m)" in
     x86_64) arch=x64 ;;
     aarch64) arch=arm64 ;;
@@ -44,7 +47,8 @@ if [[ ! -f "$prefix/.complete" ]]; then
   [[ "$("$tmp/prefix/bin/node" --version)" == "v$NODE_VERSION" ]]
   rm -rf "$prefix"
   mv "$tmp/prefix" "$prefix"
-  touch "$prefix/.complete"
+  echo "npm $NPM_VERSION" >"$prefix/.complete"
 fi
+if [[ "$mode" == --prefix ]]; then echo "$prefix"; exit 0; fi
 for b in node npm npx; do ln -sfn "$prefix/bin/$b" "$SLUICE_BIN/$b"; done
 log "Node.js $("$prefix/bin/node" --version) and npm $(PATH="$prefix/bin:$PATH" npm --version) linked into $SLUICE_BIN"

@@ -52,6 +52,8 @@ describe("a Sink's desired workload", () => {
   it("runs restricted: non-root, RuntimeDefault seccomp, no capabilities, read-only root", () => {
     const pod = template(desiredSinkWorkload(owner, sink(), config)).spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    // The keys Secret is mounted 0440: the pod's group must own it for uid 65532 to read it.
+    expect(pod.securityContext).toMatchObject({ runAsGroup: 65532, fsGroup: 65532 });
     expect(pod.containers[0].securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
     expect(pod.containers[0].livenessProbe.httpGet.path).toBe("/healthz");
     expect(pod.containers[0].readinessProbe.httpGet.path).toBe("/readyz");

@@ -110,7 +110,9 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
     automountServiceAccountToken: false,
     // Workers finish the in-flight batch and commit on SIGTERM; give them time to.
     terminationGracePeriodSeconds: 60,
-    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+    // fsGroup: the API-key Secret is mounted 0440, readable by the pod's group only; without
+    // it the collector (uid 65532) cannot read its keys (found running real pods).
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
     containers: [
       {
         name: component,

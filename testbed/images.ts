@@ -33,7 +33,7 @@ export async function buildImages(logDir: string): Promise<TestbedImages> {
 function runScript(name: string, log: string): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     const err = openSync(log, "a");
-    const child = spawn("bash", [join(process.env.SLUICE_IMAGE_SCRIPTS ?? join(repoRoot, "scripts", "image"), name)], { cwd: repoRoot, stdio: ["ignore", "pipe", err] });
+    const child = spawn("bash", [join(repoRoot, "scripts", "image", name)], { cwd: repoRoot, stdio: ["ignore", "pipe", err] });
     closeSync(err);
     let out = "";
     child.stdout?.on("data", (c: Buffer) => (out += c.toString()));

@@ -12,6 +12,7 @@ import { startSink } from "../sink/index.js";
 import { createRegistry } from "../metrics/registry.js";
 import type { Logger } from "../log.js";
 import { readKeysDir, readWorkerConfig, WorkerConfigError } from "./config-file.js";
+import { watchKafkaReachability } from "./kafka-reachability.js";
 import { startOpsServer } from "./ops-server.js";
 
 export type WorkerComponent = "sink" | "aggregation" | "collector";
@@ -41,7 +42,8 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
   const config = readWorkerConfig<CompiledSink | CompiledAggregationJob>(o.configPath);
   const registry = createRegistry();
   let ready = false;
-  const ops = await startOpsServer({ host: o.host, port: o.port, registry, ready: () => ready });
+  const kafka = watchKafkaReachability(o.kafkaBrokers);
+  const ops = await startOpsServer({ host: o.host, port: o.port, registry, ready: () => ready && kafka.reachable() });
   const common = { kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log };
   let handle;
   try {
@@ -50,6 +52,7 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
         ? await startSink({ ...common, sink: config as CompiledSink })
         : await startAggregation({ ...common, aggregation: config as CompiledAggregationJob });
   } catch (err) {
+    kafka.stop();
     await ops.stop();
     throw err;
   }
@@ -60,6 +63,7 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
     failed: handle.failed,
     stop: async () => {
       ready = false;
+      kafka.stop();
       await handle.stop();
       await ops.stop();
     },

@@ -17,6 +17,8 @@ export interface LoadOptions {
   /** Fraction of events that are schema-invalid (they must be rejected, never stored). */
   invalidFraction?: number;
   makeEvent?: (i: number, tenant: string) => Record<string, unknown>;
+  /** Paces the load to about this many events per second (default: as fast as answered). */
+  ratePerSecond?: number;
   /** Called with the number of accepted events after each answered request (progress). */
   onAccepted?: (accepted: number) => void;
 }
@@ -44,13 +46,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const tenants = Object.keys(o.tenants);
   const make = o.makeEvent ?? clickEvent;
   let next = 0;
+  const t0 = Date.now();
   const worker = async () => {
     while (next < o.events) {
       const start = next;
-      next = Math.min(o.events, next + o.perRequest);
+      const end = (next = Math.min(o.events, next + o.perRequest));
+      if (o.ratePerSecond) {
+        const due = t0 + (start / o.ratePerSecond) * 1000;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
       const tenant = tenants[(start / o.perRequest) % tenants.length | 0]!;
       const events = [];
-      for (let i = start; i < next; i++) {
+      for (let i = start; i < end; i++) {
         const e = make(i, tenant);
         if (o.invalidFraction && i % Math.round(1 / o.invalidFraction) === 0) e.event_time = "not a time";
         events.push(e);

@@ -203,9 +203,13 @@ describe.skipIf(!hasNode)("Sluice on a real node: helm install, pods, and the or
       return h && h !== leader ? h : undefined;
     }, { timeoutMs: 90_000 });
     expect(next).not.toBe(leader);
-    // A change made after the failover is reconciled: the aggregation's replicas.
-    patch("aggregation", "active-users-per-minute", { spec: { scaling: { minReplicas: 2, maxReplicas: 2 } } });
-    await waitForReadyPods(core, ns, AGGREGATION, 2, 180_000);
+    // A change made after the failover is reconciled: the sink's replicas. (Not the
+    // aggregation's: it groups by tenant while the stream partitions by user, so it runs
+    // one worker whatever its bounds, and says so in WorkloadReady.)
+    patch("sink", "page-views-raw", { spec: { scaling: { minReplicas: 2, maxReplicas: 2 } } });
+    await waitForReadyPods(core, ns, SINK, 2, 180_000);
+    patch("sink", "page-views-raw", { spec: { scaling: { minReplicas: 1, maxReplicas: 1 } } });
+    await waitForReadyPods(core, ns, SINK, 1, 180_000);
   }, 300_000);
 
   it("a worker that cannot reach Kafka becomes NotReady, and Ready again by itself when Kafka is back", async () => {
@@ -234,6 +238,9 @@ describe.skipIf(!hasNode)("Sluice on a real node: helm install, pods, and the or
   }, 600_000);
 
   it("deleting the pipeline's namespace garbage-collects every workload object, and no container is left on the node", async () => {
+    // The Sluice objects first: with a per-namespace install the operator's rights live in
+    // the namespace too (operator/README.md, "Permissions it needs").
+    kubectl(["-n", ns, "delete", "sluice", "--all", "--timeout=120s"]);
     await core.deleteNamespace({ name: ns });
     await waitFor(`namespace ${ns} gone`, async () => {
       try {

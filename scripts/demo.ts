@@ -7,7 +7,7 @@
  * few invalid), and checks ClickHouse against what was accepted: nothing lost, nothing
  * doubled, and the aggregate agreeing with the raw table. Then it tears everything down.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { createClient } from "@clickhouse/client";
@@ -15,10 +15,9 @@ import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { runLoad } from "../testbed/load-generator.js";
 import { oracle } from "../testbed/oracle.js";
-import { binDir, envFile, pidsFile, repoRoot } from "../testbed/paths.js";
+import { binDir, envFile, repoRoot } from "../testbed/paths.js";
 import { waitFor } from "../testbed/poll.js";
-import { alive } from "../testbed/server-process.js";
-import { startTestbed, type TestbedEnv } from "../testbed/testbed.js";
+import { runningTestbed, startTestbed, type TestbedEnv } from "../testbed/testbed.js";
 
 const EVENTS = Number(process.env.DEMO_EVENTS ?? 20_000);
 const RATE = Number(process.env.DEMO_RATE ?? 1_000);
@@ -138,15 +137,11 @@ async function main(): Promise<void> {
 
 /** A testbed with a node: the running one (make testbed-up), or a fresh one with three brokers. */
 async function testbed(): Promise<{ env: TestbedEnv; stop: () => Promise<void>; owned: boolean }> {
-  if (existsSync(pidsFile) && existsSync(envFile)) {
-    const state = JSON.parse(readFileSync(pidsFile, "utf8")) as { servers: { pid: number }[] };
-    if (state.servers.every((s) => alive(s.pid))) {
-      const env: Record<string, string> = {};
-      for (const m of readFileSync(envFile, "utf8").matchAll(/^export (\w+)='([^']*)'$/gm)) env[m[1]!] = m[2]!;
-      if (env.SLUICE_TESTBED_NODE !== "1") throw new Error("the running testbed has no node: `make testbed-down`, then `make demo` again");
-      say(`reusing the running testbed (${envFile})`);
-      return { env: env as unknown as TestbedEnv, stop: async () => {}, owned: false };
-    }
+  const running = runningTestbed();
+  if (running) {
+    if (running.SLUICE_TESTBED_NODE !== "1") throw new Error("the running testbed has no node: `make testbed-down`, then `make demo` again");
+    say(`reusing the running testbed (${envFile})`);
+    return { env: running, stop: async () => {}, owned: false };
   }
   say("starting the testbed: 3 Kafka brokers, ClickHouse, Kubernetes with a real node; building the image (first time: minutes)");
   const tb = await startTestbed({ node: true, kafkaBrokers: 3 });

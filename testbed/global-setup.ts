@@ -3,11 +3,11 @@
  * `make testbed-up` when one is alive, otherwise starts a private one and stops it
  * when the run ends. If the run itself is killed, pdeathsig takes the servers down.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { envFile, pidsFile, stateDir } from "./paths.js";
+import { envFile, stateDir } from "./paths.js";
 import { alive } from "./server-process.js";
-import { nodeWanted, startTestbed, type TestbedEnv } from "./testbed.js";
+import { nodeWanted, runningTestbed, startTestbed } from "./testbed.js";
 
 export default async function setup(): Promise<() => Promise<void>> {
   const reused = runningTestbed();
@@ -27,15 +27,6 @@ export default async function setup(): Promise<() => Promise<void>> {
   return async () => {
     await tb.stop();
   };
-}
-
-function runningTestbed(): TestbedEnv | undefined {
-  if (!existsSync(pidsFile) || !existsSync(envFile)) return undefined;
-  const state = JSON.parse(readFileSync(pidsFile, "utf8")) as { servers: { pid: number }[] };
-  if (!state.servers.every((s) => alive(s.pid))) return undefined;
-  const env: Record<string, string> = {};
-  for (const m of readFileSync(envFile, "utf8").matchAll(/^export (\w+)='([^']*)'$/gm)) env[m[1]!] = m[2]!;
-  return env as unknown as TestbedEnv;
 }
 
 function pruneDeadRunLogs(root: string): void {

@@ -166,6 +166,16 @@ function helmValues(image: string, kafka: string, clickhouse: string): string {
   ].join("\n");
 }
 
+/** The env of the testbed `make testbed-up` left running, if every one of its servers is alive. */
+export function runningTestbed(): TestbedEnv | undefined {
+  if (!existsSync(pidsFile) || !existsSync(envFile)) return undefined;
+  const state = JSON.parse(readFileSync(pidsFile, "utf8")) as { servers: { pid: number }[] };
+  if (!state.servers.every((s) => alive(s.pid))) return undefined;
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(envFile, "utf8").matchAll(/^export (\w+)='([^']*)'$/gm)) env[m[1]!] = m[2]!;
+  return env as unknown as TestbedEnv;
+}
+
 /**
  * The node runs unless SLUICE_TESTBED_NODE=0: that keeps the fast API-server-only mode
  * for an inner loop, or for a machine where we are not root. Tests that need pods then

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
-import { kafkajsProducer } from "../../runtime/kafka/kafkajs/producer.js";
 import type { KafkaAdmin, KafkaProducer } from "../../runtime/kafka/port.js";
 import { startKafka, type KafkaCluster } from "../../testbed/kafka.js";
 import { waitFor } from "../../testbed/poll.js";
@@ -17,6 +16,9 @@ import { randomName } from "../support/testbed-env.js";
  * (NOT_LEADER_OR_FOLLOWER), A stores its own. A correct producer refreshes metadata and
  * re-sends partition 1's record to A; kafkajs 2.2.4 re-sends only to brokers that have not
  * answered yet, skips A, and resolves the send with partition 1's record never written.
+ * Whether kafkajs hits that path depends on when its cached metadata learns of the move
+ * (it lost the record in some runs here and stored it in others), so only our producer is
+ * asserted; the kafkajs runs are evidence in runtime/kafka/README.md, not a test.
  */
 describe("a send whose partition moved to a broker that already answered", () => {
   let cluster: KafkaCluster;
@@ -64,11 +66,5 @@ describe("a send whose partition moved to a broker that already answered", () =>
   it("is stored on both partitions by Sluice's producer (librdkafka)", async () => {
     const stored = await moveAndSend((brokers) => kafkaClient(brokers, "moved-librdkafka").producer());
     expect(stored).toEqual({ p0: 1, p1: 1 });
-  }, 120_000);
-
-  it("loses the moved partition's record with kafkajs 2.2.4, which is why Sluice left it", async () => {
-    const stored = await moveAndSend((brokers) => kafkajsProducer(brokers, "moved-kafkajs"));
-    // The send resolved (acknowledged), yet partition 1's record is not in Kafka.
-    expect(stored).toEqual({ p0: 1, p1: 0 });
   }, 120_000);
 });

@@ -35,6 +35,8 @@ export interface HostRecord {
   nftChains: string[];
   mounts: string[];
   netns: string[];
+  /** Pod cgroups present before: a node already running (never this testbed's own). */
+  kubepods: string[];
 }
 
 export function recordHost(): HostRecord {
@@ -50,6 +52,7 @@ export function recordHost(): HostRecord {
     nftChains: nftChains(),
     mounts: mounts(),
     netns: existsSync("/run/netns") ? readdirSync("/run/netns") : [],
+    kubepods: kubepodsCgroups(),
   };
 }
 
@@ -97,21 +100,36 @@ export function restoreHost(before: HostRecord, ownedRoots: string[]): string[] 
       });
     }
   }
-  // Links: the bridge, veths still attached to it, and the node's dummy link.
-  for (const link of links().filter((l) => !before.links.includes(l))) {
-    attempt(`delete link ${link}`, () => run("ip", ["link", "delete", link]));
-  }
+  // Links: the bridge, veths still attached to it, and the node's own link.
+  problems.push(...removeNewLinks(before));
   attempt("nftables", () => removeNewNft(before.nftChains));
   for (const [key, value] of Object.entries(before.sysctls)) {
     if (readSysctl(key) !== value) attempt(`sysctl ${key}`, () => writeFileSync(sysctlPath(key), value));
   }
-  // Pod processes whose shim died with a crashed run are still in the pod cgroups.
-  attempt("kill pod processes", killPodProcesses);
-  for (const dir of kubepodsCgroups()) attempt(`cgroup ${dir}`, () => removeCgroupTree(dir));
+  // Pod processes whose shim died with a crashed run are still in the pod cgroups. Only
+  // when the record had none: pod cgroups that were there before are another node's.
+  if ((before.kubepods ?? []).length === 0) {
+    attempt("kill pod processes", killPodProcesses);
+    for (const dir of kubepodsCgroups()) attempt(`cgroup ${dir}`, () => removeCgroupTree(dir));
+  }
   for (const p of HOST_PATHS.filter((p) => !before.paths.includes(p) && existsSync(p))) {
     attempt(`remove ${p}`, () => rmSync(p, { recursive: true, force: true }));
   }
   return [...problems, ...differences(before, ownedRoots)];
+}
+
+/** Deletes the links that were not there at the record; returns what could not be. */
+export function removeNewLinks(before: HostRecord): string[] {
+  const problems: string[] = [];
+  for (const link of links().filter((l) => !before.links.includes(l))) {
+    try {
+      run("ip", ["link", "delete", link]);
+    } catch (err) {
+      // A veth goes with its peer: it may be gone by the time it is reached.
+      if (links().includes(link)) problems.push(`delete link ${link}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+    }
+  }
+  return problems;
 }
 
 /** What differs between the host now and the record: the teardown check. */
@@ -126,7 +144,7 @@ export function differences(before: HostRecord, ownedRoots: string[]): string[] 
   for (const c of now.nftChains.filter((c) => !before.nftChains.includes(c))) out.push(`nftables chain ${c} left behind`);
   for (const m of now.mounts.filter((m) => !before.mounts.includes(m) && isOurs(m, ownedRoots))) out.push(`mount ${m} left behind`);
   for (const n of now.netns.filter((n) => !before.netns.includes(n))) out.push(`netns ${n} left behind`);
-  for (const d of kubepodsCgroups()) out.push(`cgroup ${d} left behind`);
+  for (const d of kubepodsCgroups().filter((d) => !(before.kubepods ?? []).includes(d))) out.push(`cgroup ${d} left behind`);
   return out;
 }
 
@@ -181,7 +199,7 @@ function nftChains(): string[] {
  * were (the kubelet's iptables canaries live in the shared iptables-nft tables). A rule
  * that jumps to a new chain is removed with it.
  */
-function removeNewNft(before: string[]): void {
+export function removeNewNft(before: string[]): void {
   const now = nftChains();
   const tables = now.filter((e) => e.split(" ").length === 2 && !before.includes(e));
   for (const t of tables) run("nft", ["delete", "table", ...t.split(" ")]);

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { kafkaClient } from "../runtime/kafka/client.js";
+import { acceptsConnection } from "../runtime/worker/kafka-reachability.js";
 import { kafkaLibs, kafkaVersion } from "./paths.js";
 import { freePorts } from "./ports.js";
 import { GiveUp, waitFor } from "./poll.js";
@@ -104,7 +104,7 @@ async function brokerCount(bootstrap: string): Promise<number> {
   // Our admin client retries (and logs) a refused connection for some twenty seconds:
   // ask it only once every listener accepts connections, so polling stays quick and quiet.
   const addresses = bootstrap.split(",");
-  if (!(await Promise.all(addresses.map(listening))).every(Boolean)) return 0;
+  if (!(await Promise.all(addresses.map((a) => acceptsConnection(a, 1000)))).every(Boolean)) return 0;
   const admin = kafkaClient(addresses, "sluice-testbed").admin();
   try {
     await admin.connect();
@@ -112,21 +112,6 @@ async function brokerCount(bootstrap: string): Promise<number> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/** Whether `host:port` accepts a TCP connection within a second. */
-function listening(address: string): Promise<boolean> {
-  const colon = address.lastIndexOf(":");
-  return new Promise((resolve) => {
-    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)), timeout: 1000 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once("connect", () => done(true));
-    socket.once("timeout", () => done(false));
-    socket.once("error", () => done(false));
-  });
 }
 
 /**

@@ -36,11 +36,12 @@ export function watchKafkaReachability(brokers: string[], o: { intervalMs?: numb
 
 /** Whether any `host:port` accepts a TCP connection within `timeoutMs`. */
 export async function anyAnswers(brokers: string[], timeoutMs: number): Promise<boolean> {
-  const results = await Promise.all(brokers.map((b) => answers(b, timeoutMs)));
+  const results = await Promise.all(brokers.map((b) => acceptsConnection(b, timeoutMs)));
   return results.some(Boolean);
 }
 
-function answers(address: string, timeoutMs: number): Promise<boolean> {
+/** Whether `host:port` accepts a TCP connection within `timeoutMs`. */
+export function acceptsConnection(address: string, timeoutMs: number): Promise<boolean> {
   const colon = address.lastIndexOf(":");
   const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
   return new Promise((resolve) => {

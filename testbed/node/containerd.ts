@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { POD_BRIDGE, POD_CIDR, POD_GATEWAY } from "./addresses.js";
+import { repoRoot } from "../paths.js";
 import { GiveUp, waitFor } from "../poll.js";
 import { readyOrExplain, spawnServer, type ServerHandle } from "../server-process.js";
 
@@ -51,13 +52,12 @@ export async function startContainerd(opts: { dir: string; logDir: string; detac
   return { address, server };
 }
 
-/** Imports `docker save` archives into the CRI namespace, skipping images already there. */
-export function importImages(address: string, archives: { ref: string; archive: string }[]): void {
-  const have = execFileSync("ctr", ["--address", address, "-n", "k8s.io", "images", "ls", "-q"], { encoding: "utf8" }).split("\n");
-  for (const { ref, archive } of archives) {
-    if (have.includes(ref) || have.includes(`docker.io/${ref}`)) continue;
-    execFileSync("ctr", ["--address", address, "-n", "k8s.io", "images", "import", "--no-unpack=false", archive], { stdio: "pipe" });
-  }
+/**
+ * Imports `docker save` archives into the CRI namespace through scripts/image/load.sh,
+ * the same loader `make image` uses (it skips an image already imported from that archive).
+ */
+export function importImages(address: string, archives: { archive: string }[]): void {
+  execFileSync("bash", [join(repoRoot, "scripts", "image", "load.sh"), address, ...archives.map((a) => a.archive)], { stdio: "pipe" });
 }
 
 /**

@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NODE_IP, NODE_LINK, POD_BRIDGE } from "./addresses.js";
+import { NODE_IP, NODE_LINK } from "./addresses.js";
 
 /** Every sysctl the kubelet, kube-proxy or CNI is known to write. */
 const SYSCTLS = [
@@ -295,5 +295,3 @@ function removeCgroupTree(dir: string): void {
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
-
-export const NODE_LINKS = [NODE_LINK, POD_BRIDGE];

@@ -115,7 +115,7 @@ function existsBin(bin: string): boolean {
   return existsSync(join(binDir, bin));
 }
 
-export function kubectlJson(kubeconfig: string, args: string[]): unknown {
+function kubectlJson(kubeconfig: string, args: string[]): unknown {
   const out = execFileSync(join(binDir, "kubectl"), [`--kubeconfig=${kubeconfig}`, ...args, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 });
   return JSON.parse(out);
 }

@@ -98,7 +98,7 @@ export const aggregationSpec = z
       .default({ policy: "Table" })
       .describe("Where events later than the allowed lateness go."),
     output: z.object({ clickhouse: clickhouseTable }).strict().describe("Where window results are written (upserts keyed by window and group, with a version)."),
-    scaling: scaling.default({ minReplicas: 1, maxReplicas: 10, targetLagSeconds: 5 }),
+    scaling: scaling.default({ minReplicas: 1, maxReplicas: 10, targetLagSeconds: 5, scaleDownStabilizationSeconds: 120 }),
     deletionPolicy: deletionPolicy(
       "What deleting the Aggregation does to its tables. Retain (default) keeps them; Delete stops the workers, then drops the aggregate table and the late table (policy Table), unless another Sink or Aggregation the operator watches writes the same table. A late topic is never deleted: by default every aggregation of the stream shares it.",
     ),

@@ -78,9 +78,10 @@ export const clusterRefs = z
 
 export const scaling = z
   .object({
-    minReplicas: z.number().int().min(1).max(1000).default(1).describe("Fewest worker replicas. At least 1: missing metrics never scale a pipeline to zero."),
+    minReplicas: z.number().int().min(0).max(1000).default(1).describe("Fewest worker replicas. 0 lets the autoscaler stop the workers once no lag is left and nothing arrives for a whole scale-down window; any lag wakes them. Missing metrics never scale to zero."),
     maxReplicas: z.number().int().min(1).max(1000).default(10).describe("Most worker replicas. Also capped by the source topic's partition count."),
     targetLagSeconds: z.number().int().min(1).max(86400).default(5).describe("Time-to-drain target in seconds: replicas are sized so the current lag drains within it."),
+    scaleDownStabilizationSeconds: z.number().int().min(0).max(86400).default(120).describe("Scale down only to the highest recommendation of this many seconds, so a lull does not shed workers the next burst needs. Scaling up is immediate."),
     replicas: z.number().int().min(0).max(1000).optional().describe("Fixed replica count, written by `kubectl scale`, HPA or KEDA through the scale subresource. When set, lag-based autoscaling is off."),
   })
   .strict()
@@ -116,7 +117,22 @@ export const workerStatus = {
   replicas: z.number().int().min(0).optional().describe("Worker replicas currently running (the scale subresource's status)."),
   selector: z.string().optional().describe("Label selector of the worker pods, for the scale subresource (HPA)."),
   lagMessages: z.number().int().min(0).optional().describe("Consumer lag in messages, summed over partitions."),
-  lagSeconds: z.number().min(0).optional().describe("Consumer lag in seconds: how far behind the newest event the workers are."),
+  lagSeconds: z.number().min(0).optional().describe("Consumer lag in seconds: the lag divided by the consumption rate, i.e. how long the backlog takes to drain at the current pace."),
+  autoscaling: z
+    .object({
+      currentReplicas: z.number().int().min(0).describe("The worker Deployment's replicas when last observed."),
+      desiredReplicas: z.number().int().min(0).describe("What the autoscaler (or spec.scaling.replicas) asks for."),
+      incomingPerSecond: z.number().min(0).optional().describe("Events per second added to the source topic, over the lookback window."),
+      consumedPerSecond: z.number().min(0).optional().describe("Events per second the consumer group worked off, over the lookback window."),
+      capacityPerReplicaPerSecond: z.number().min(0).optional().describe("Measured events per second one worker works off."),
+      maxPartitionLag: z.number().int().min(0).optional().describe("The largest lag of any one partition, in messages."),
+      reason: z.string().max(64).describe("Why the count is what it is: BacklogAboveTarget, OnTarget, LoadDropped, ScaleDownStabilizing, RebalanceSettling, MetricsUnavailable, NoProgress, Warming, Idle, WakeOnLag, OutOfBounds, FixedReplicas."),
+      message: z.string().max(1024).describe("The last decision in words: lag, rates, capacity and the count."),
+      lastScaleTime: z.string().optional().describe("When the autoscaler last changed the replicas (RFC 3339)."),
+      lastScaleReason: z.string().max(1024).optional().describe("Why it changed them then."),
+    })
+    .optional()
+    .describe("The lag autoscaler's observations and last decision."),
 };
 
 /**

@@ -51,7 +51,7 @@ export const sinkSpec = z
     source: sinkSource,
     clickhouse: clickhouseSinkTarget,
     batching: batching.default({ maxRows: 10_000, maxBytes: 8_388_608, maxDelay: "1s" }),
-    scaling: scaling.default({ minReplicas: 1, maxReplicas: 10, targetLagSeconds: 5 }),
+    scaling: scaling.default({ minReplicas: 1, maxReplicas: 10, targetLagSeconds: 5, scaleDownStabilizationSeconds: 120 }),
     deletionPolicy: deletionPolicy(
       "What deleting the Sink does to its table. Retain (default) keeps it; Delete stops the workers, then drops the table, unless another Sink or Aggregation the operator watches writes the same table.",
     ),

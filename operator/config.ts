@@ -21,6 +21,10 @@ export interface OperatorConfig {
   resyncPeriodMs: number;
   /** How often a worker's lag is sampled and its replicas decided. */
   autoscaleIntervalMs: number;
+  /** Rates (incoming, consumed) are measured over this much recent history. */
+  autoscaleLookbackMs: number;
+  /** A rebalance or pod start-up holds decisions at most this long. */
+  autoscaleSettleTimeoutMs: number;
   /** Reconciles running at once, across all keys (one key is never reconciled twice at once). */
   workers: number;
   /** Requeue backoff after a transient failure: base * 2^(failures-1), capped at max. */
@@ -41,6 +45,8 @@ export interface OperatorConfigInput {
   namespace?: string[];
   resync?: string;
   autoscaleInterval?: string;
+  autoscaleLookback?: string;
+  autoscaleSettleTimeout?: string;
   workers?: string | number;
   backoffBase?: string;
   backoffMax?: string;
@@ -75,7 +81,9 @@ export function compileConfig(input: OperatorConfigInput, env: NodeJS.ProcessEnv
     workerImage: input.workerImage ?? env.SLUICE_WORKER_IMAGE ?? DEFAULT_WORKER_IMAGE,
     namespaces: [...new Set(namespaces)],
     resyncPeriodMs: durationFlag("--resync", input.resync ?? "5m"),
-    autoscaleIntervalMs: durationFlag("--autoscale-interval", input.autoscaleInterval ?? "15s"),
+    autoscaleIntervalMs: durationFlag("--autoscale-interval", input.autoscaleInterval ?? "5s"),
+    autoscaleLookbackMs: durationFlag("--autoscale-lookback", input.autoscaleLookback ?? "30s"),
+    autoscaleSettleTimeoutMs: durationFlag("--autoscale-settle-timeout", input.autoscaleSettleTimeout ?? "2m"),
     workers,
     backoff: { baseMs: durationFlag("--backoff-base", input.backoffBase ?? "500ms"), maxMs: durationFlag("--backoff-max", input.backoffMax ?? "5m") },
     leaderElection: {

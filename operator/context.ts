@@ -12,6 +12,7 @@ import type { Clock } from "./clock.js";
 import type { OperatorConfig } from "./config.js";
 import { EventRecorder } from "./events.js";
 import { Autoscaler } from "./autoscale/autoscaler.js";
+import type { AutoscaleMetrics } from "./autoscale/metrics.js";
 import { DEFAULT_CLUSTER } from "./clusters.js";
 import { KafkaAdminPool } from "./kafka-admin-pool.js";
 import type { Writer } from "./table-cleanup.js";
@@ -21,6 +22,8 @@ export class OperatorContext {
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly autoscaler = new Autoscaler();
+  /** Set by startOperator when it serves metrics. */
+  autoscaleMetrics?: AutoscaleMetrics;
   readonly applier: Applier;
   readonly events: EventRecorder;
   private readonly kafkaPools = new Map<string, KafkaAdminPool>();

@@ -15,6 +15,7 @@ import { eventStreamReconciler, PLURAL as STREAMS } from "./eventstream/reconcil
 import { KindInformer, keyOf, type Obj } from "./informer.js";
 import { LeaderElector, type LeaseTiming } from "./leader.js";
 import { operatorMetrics } from "./metrics.js";
+import { AutoscaleMetrics } from "./autoscale/metrics.js";
 import { sinkReconciler, PLURAL as SINKS } from "./sink/reconcile.js";
 import { aggregationReconciler, PLURAL as AGGREGATIONS } from "./aggregation/reconcile.js";
 import { streamFingerprint } from "./triggers.js";
@@ -41,6 +42,7 @@ export async function startOperator(o: StartOptions): Promise<RunningOperator> {
   const clock = o.clock ?? systemClock;
   const ctx = new OperatorContext(o.kc, o.config, clock, o.log);
   const metrics = o.registry ? operatorMetrics(o.registry) : undefined;
+  if (o.registry) ctx.autoscaleMetrics = new AutoscaleMetrics(o.registry);
   const prefix = `/apis/${API_VERSION}`;
   const streams = new KindInformer(o.kc, { prefix, plural: STREAMS }, o.config.namespaces, clock, o.log);
   const sinks = new KindInformer(o.kc, { prefix, plural: SINKS }, o.config.namespaces, clock, o.log);

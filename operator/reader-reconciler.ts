@@ -10,6 +10,7 @@ import type { Obj } from "./informer.js";
 import type { OwnerRef } from "./owner.js";
 import { StatusDraft, writeStatus, type StatusBase } from "./status.js";
 import { finalizeWriter, syncFinalizer } from "./table-cleanup.js";
+import type { AutoscalingStatus } from "./autoscale/scale-step.js";
 import type { WorkerComponent } from "./workload/desired.js";
 
 export interface ReaderStatus extends StatusBase {
@@ -17,6 +18,7 @@ export interface ReaderStatus extends StatusBase {
   selector?: string;
   lagMessages?: number;
   lagSeconds?: number;
+  autoscaling?: AutoscalingStatus;
 }
 
 const DEPENDENCIES = ["SourceReady", "TableReady", "WorkloadReady"] as const;
@@ -31,7 +33,10 @@ export interface ReaderKind {
 export function readerReconciler(ctx: OperatorContext, k: ReaderKind) {
   return async ({ namespace, name }: { namespace: string; name: string }): Promise<ReconcileResult> => {
     const obj = await getObject(ctx, k.plural, namespace, name);
-    if (!obj || obj.metadata?.deletionTimestamp) ctx.autoscaler.forget(`${k.kind}/${namespace}/${name}`);
+    if (!obj || obj.metadata?.deletionTimestamp) {
+      ctx.autoscaler.forget(`${k.kind}/${namespace}/${name}`);
+      ctx.autoscaleMetrics?.forget({ kind: k.kind, namespace, name });
+    }
     if (!obj) return {};
     const owner = { kind: k.kind, name, namespace, uid: obj.metadata!.uid! };
     if (obj.metadata?.deletionTimestamp) return finalizeWriter(ctx, k.plural, k.component, owner, obj);

@@ -50,9 +50,9 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   const { scaling, singleWorker, stream, ...rest } = source.job;
   const workerConfig = { ...rest, stream: workerStream(stream) };
   const scale = await decideReplicas(ctx, {
-    key: `Aggregation/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("aggregation", owner.name).worker,
+    owner: { ...owner, kind: "Aggregation" }, deployment: workloadNames("aggregation", owner.name).worker,
     groupId: source.job.groupId, topic: stream.topic, partitions: stream.partitions, scaling, kafkaCluster: source.kafka,
-  });
+  }, draft.next.autoscaling);
   setLag(draft.next, scale);
   const env = { workerImage: ctx.config.workerImage, ...endpoints(ctx.config, source) };
   const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas } }, env));

@@ -46,9 +46,9 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
 
   const sink = source.sink;
   const scale = await decideReplicas(ctx, {
-    key: `Sink/${owner.namespace}/${owner.name}`, namespace: owner.namespace, deployment: workloadNames("sink", owner.name).worker,
+    owner: { ...owner, kind: "Sink" }, deployment: workloadNames("sink", owner.name).worker,
     groupId: sink.groupId, topic: sink.stream.topic, partitions: sink.stream.partitions, scaling: sink.scaling, kafkaCluster: source.kafka,
-  });
+  }, draft.next.autoscaling);
   setLag(draft.next, scale);
   const env = { workerImage: ctx.config.workerImage, ...endpoints(ctx.config, source) };
   const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, { ...sink, scaling: { ...sink.scaling, replicas: scale.replicas } }, env));

@@ -6,7 +6,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import type { OperatorContext } from "../context.js";
-import { TransientError, errorMessage, isNotFound } from "../errors.js";
+import { TransientError, errorMessage, isNotFound, statusCode } from "../errors.js";
 
 const STOP_MANAGER = "sluice-operator-stop";
 
@@ -20,6 +20,19 @@ export async function scaleToZero(ctx: OperatorContext, namespace: string, name:
     return (d.status?.replicas ?? 0) === 0;
   } catch (err) {
     if (isNotFound(err)) return true;
+    // A per-namespace install loses its Role when the namespace is deleted; the pods go
+    // with the namespace (nothing new can start in one that is terminating), so the
+    // workers are stopping anyway. Anything else forbidden is a real error.
+    if (statusCode(err) === 403 && (await namespaceTerminating(ctx, namespace))) return true;
     throw new TransientError(`stopping workers ${namespace}/${name}: ${errorMessage(err)}`, "KubernetesUnavailable", { cause: err });
+  }
+}
+
+async function namespaceTerminating(ctx: OperatorContext, name: string): Promise<boolean> {
+  try {
+    const ns = await ctx.core.readNamespace({ name });
+    return ns.metadata?.deletionTimestamp !== undefined || ns.status?.phase === "Terminating";
+  } catch (err) {
+    return isNotFound(err);
   }
 }

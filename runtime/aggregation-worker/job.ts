@@ -22,7 +22,7 @@ export interface CompiledAggregationJob {
   engine: CompiledAggregation;
   output: { database: string; table: string };
   late: LateOutput;
-  scaling: { minReplicas: number; maxReplicas: number; targetLagSeconds: number; replicas?: number };
+  scaling: { minReplicas: number; maxReplicas: number; targetLagSeconds: number; scaleDownStabilizationSeconds: number; replicas?: number };
   /** Why the job runs on one worker only (set when a group's events span partitions). */
   singleWorker?: string;
 }

@@ -125,6 +125,11 @@ export interface KafkaAdmin {
   alterTopicConfigs(topic: string, configs: Record<string, string>): Promise<void>;
   /** Committed offsets (-1 when never committed) and their metadata, per partition. */
   fetchOffsets(o: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[]>;
+  /**
+   * A consumer group's state (Stable, PreparingRebalance, CompletingRebalance, Empty, Dead)
+   * and its member count: the autoscaler holds while a rebalance settles.
+   */
+  describeGroup(groupId: string): Promise<{ state: string; members: number }>;
   /** Low and high watermarks per partition (`offset` is the high one). */
   fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high: string; low: string }[]>;
   describeCluster(): Promise<{ brokers: { nodeId: number; host: string; port: number }[]; controller: number | null; clusterId: string }>;

@@ -51,7 +51,7 @@ export interface CompiledSink {
   partitionBy: string;
   retentionMs: number;
   batching: { maxRows: number; maxBytes: number; maxDelayMs: number };
-  scaling: { minReplicas: number; maxReplicas: number; targetLagSeconds: number; replicas?: number };
+  scaling: { minReplicas: number; maxReplicas: number; targetLagSeconds: number; scaleDownStabilizationSeconds: number; replicas?: number };
 }
 
 export interface CompiledPipeline {

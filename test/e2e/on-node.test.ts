@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
+import { createClient } from "@clickhouse/client";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
@@ -238,9 +239,14 @@ describe.skipIf(!hasNode)("Sluice on a real node: helm install, pods, and the or
   }, 600_000);
 
   it("deleting the pipeline's namespace garbage-collects every workload object, and no container is left on the node", async () => {
-    // The Sluice objects first: with a per-namespace install the operator's rights live in
-    // the namespace too (operator/README.md, "Permissions it needs").
-    kubectl(["-n", ns, "delete", "sluice", "--all", "--timeout=120s"]);
+    // Outright, with the Sluice objects and their finalizers still there: the namespace's
+    // Role and RoleBinding go in no set order, and the operator must still release them
+    // (the chart's cluster-wide cleanup rules). The sink's table goes too (Delete).
+    patch("sinks", "page-views-raw", { spec: { deletionPolicy: "Delete" } });
+    await waitFor("the sink's finalizer", async () => {
+      const s = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sinks", name: "page-views-raw" })) as { metadata: { finalizers?: string[] } };
+      return s.metadata.finalizers?.includes("sluice.dev/cleanup") ? true : undefined;
+    }, { timeoutMs: 60_000 });
     await core.deleteNamespace({ name: ns });
     await waitFor(`namespace ${ns} gone`, async () => {
       try {
@@ -250,6 +256,13 @@ describe.skipIf(!hasNode)("Sluice on a real node: helm install, pods, and the or
         return (err as { code?: number }).code === 404 ? true : undefined;
       }
     }, { timeoutMs: 240_000, intervalMs: 1_000 });
+    const clickhouse = createClient({ url: env.clickhouseUrl });
+    try {
+      const rows = await (await clickhouse.query({ query: `SELECT name FROM system.tables WHERE database = '${database}'`, format: "JSONEachRow" })).json<{ name: string }>();
+      expect(rows.map((r) => r.name)).not.toContain("page_views");
+    } finally {
+      await clickhouse.close();
+    }
     expect((await apps.listDeploymentForAllNamespaces({ labelSelector: "app.kubernetes.io/part-of=sluice" })).items.filter((d) => d.metadata?.namespace === ns)).toEqual([]);
     const address = process.env.SLUICE_CONTAINERD_ADDRESS!;
     await waitFor("no container of the namespace left in containerd", async () => {

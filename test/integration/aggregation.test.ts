@@ -322,6 +322,6 @@ function testJob(o: { partitions: number; maxOutOfOrderness: string; allowedLate
     engine,
     output: { database, table: "per_minute" },
     late: { policy: "Table", database, table: "per_minute_late" },
-    scaling: { minReplicas: 1, maxReplicas: 1, targetLagSeconds: 5 },
+    scaling: { minReplicas: 1, maxReplicas: 1, targetLagSeconds: 5, scaleDownStabilizationSeconds: 120 },
   };
 }

@@ -167,9 +167,12 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
     expect(objs.find((o) => o.kind === "ClusterRoleBinding")!.subjects).toEqual([{ kind: "ServiceAccount", name: "sluice", namespace: "ops" }]);
   });
 
-  it("renders one Role and RoleBinding per watched namespace, a repeated one once, and nothing cluster-wide", () => {
+  it("renders one Role and RoleBinding per watched namespace, a repeated one once, and cluster-wide only the cleanup rules", () => {
     const objs = render("pipelines", "ops", { ...REQUIRED, watchNamespaces: ["team-a", "team-b", "team-a"] });
-    expect(kindsOf(objs)).toEqual(["Deployment ops", "Role ops", "Role team-a", "Role team-b", "RoleBinding ops", "RoleBinding team-a", "RoleBinding team-b", "ServiceAccount ops"]);
+    expect(kindsOf(objs)).toEqual(["ClusterRole -", "ClusterRoleBinding -", "Deployment ops", "Role ops", "Role team-a", "Role team-b", "RoleBinding ops", "RoleBinding team-a", "RoleBinding team-b", "ServiceAccount ops"]);
+    // What must outlive a deleted namespace's Role: Sluice's own kinds and reading namespaces.
+    expect(objs.find((o) => o.kind === "ClusterRole")!.rules).toEqual(chartRules("cleanup-rules.yaml"));
+    expect(objs.find((o) => o.kind === "ClusterRoleBinding")!.subjects).toEqual([{ kind: "ServiceAccount", name: "pipelines-sluice", namespace: "ops" }]);
     for (const o of objs.filter((o) => o.kind === "Role" && o.metadata.namespace !== "ops")) expect(o.rules).toEqual(chartRules("operator-rules.yaml"));
     for (const o of objs.filter((o) => o.kind === "RoleBinding")) expect(o.subjects).toEqual([{ kind: "ServiceAccount", name: "pipelines-sluice", namespace: "ops" }]);
   });
@@ -242,6 +245,9 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       `--clickhouse=${REQUIRED.clickhouse.url}`,
       `--worker-image=ghcr.io/sluice-dev/sluice:${appVersion}`,
       "--resync=5m",
+      "--autoscale-interval=5s",
+      "--autoscale-lookback=30s",
+      "--autoscale-settle-timeout=2m",
       "--workers=4",
       "--metrics-port=9090",
       `--leader-election-id=${release}`,
@@ -295,7 +301,7 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
     }, { timeoutMs: 20_000 });
   });
 
-  it("installs per namespace: Roles in the watched namespaces only, nothing cluster-wide, and uninstalls cleanly", async () => {
+  it("installs per namespace: Roles in the watched namespaces, cluster-wide only the cleanup rules, and uninstalls cleanly", async () => {
     const namespace = await freshNamespace("chart-ns");
     const watched = [await freshNamespace("chart-ns-w"), await freshNamespace("chart-ns-w")];
     const release = randomName("rel");
@@ -312,12 +318,19 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       const binding = await rbac.readNamespacedRoleBinding({ namespace: ns, name: fullName });
       expect([binding.roleRef.kind, binding.roleRef.name, binding.subjects]).toEqual(["Role", fullName, [{ kind: "ServiceAccount", name: fullName, namespace }]]);
     }
-    expect(await clusterRbacOf(release, namespace)).toEqual({ roles: [], bindings: [] });
+    // Cluster-wide, only what must outlive a watched namespace's Role when that namespace
+    // is deleted: Sluice's own kinds (to release finalizers) and reading namespaces.
+    const cluster = await clusterRbacOf(release, namespace);
+    expect(cluster.roles.map((r) => r.rules)).toEqual([chartRules("cleanup-rules.yaml")]);
+    expect(cluster.bindings.map((b) => b.subjects)).toEqual([[{ kind: "ServiceAccount", name: fullName, namespace }]]);
     expect(await may(sa, "watch", "eventstreams", watched[0]!, { group: "sluice.dev" })).toBe(true);
     expect(await may(sa, "create", "configmaps", watched[1]!)).toBe(true);
-    // The release namespace only holds the Lease: it is not watched.
-    expect(await may(sa, "list", "eventstreams", namespace, { group: "sluice.dev" })).toBe(false);
-    expect(await may(sa, "list", "eventstreams", randomName("any-namespace"), { group: "sluice.dev" })).toBe(false);
+    // Outside the watched namespaces: no workloads, no config, no Events.
+    const elsewhere = randomName("any-namespace");
+    for (const [verb, resource, group] of [["create", "configmaps", ""], ["patch", "deployments", "apps"], ["create", "events", ""], ["get", "secrets", ""]] as const) {
+      expect(await may(sa, verb, resource, elsewhere, { group })).toBe(false);
+      expect(await may(sa, verb, resource, namespace, { group })).toBe(false);
+    }
     expect(await may(sa, "create", "leases", namespace, { group: "coordination.k8s.io" })).toBe(true);
 
     uninstall(release, namespace);
@@ -326,5 +339,9 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       await deleted(`the RoleBinding in ${ns}`, () => rbac.readNamespacedRoleBinding({ namespace: ns, name: fullName }));
     }
     await deleted("the ServiceAccount", () => core.readNamespacedServiceAccount({ namespace, name: fullName }));
+    await waitFor("no cluster-wide RBAC left", async () => {
+      const left = await clusterRbacOf(release, namespace);
+      return left.roles.length + left.bindings.length === 0 ? true : undefined;
+    }, { timeoutMs: 30_000 });
   });
 });

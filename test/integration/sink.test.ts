@@ -269,7 +269,7 @@ export function testSink(o: { partitions?: number; maxRows?: number; maxDelayMs?
     partitionBy: "toYYYYMMDD(event_time)",
     retentionMs: 30 * 86_400_000,
     batching: { maxRows: o.maxRows ?? 50, maxBytes: 1 << 20, maxDelayMs: o.maxDelayMs ?? 200 },
-    scaling: { minReplicas: 1, maxReplicas: 3, targetLagSeconds: 5 },
+    scaling: { minReplicas: 1, maxReplicas: 3, targetLagSeconds: 5, scaleDownStabilizationSeconds: 120 },
   };
 }
 

@@ -51,6 +51,10 @@ export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
     },
     fetchOffsets: async (o) =>
       (await read(() => admin.fetchOffsets(o))).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata })) })),
+    describeGroup: async (groupId) => {
+      const [g] = (await read(() => admin.describeGroups([groupId]))).groups;
+      return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
+    },
     fetchTopicOffsets: (topic) => read(() => admin.fetchTopicOffsets(topic)),
     describeCluster: () => read(() => admin.describeCluster()),
     deleteGroups: (ids) => open(() => admin.deleteGroups(ids)),

@@ -3,7 +3,7 @@
  * ClickHouse as full values (never increments), so a replay rewrites the same rows.
  */
 import { z } from "zod";
-import { cel, clusterRefs, deletionPolicy, duration, identifier, objectName, scaling, topicName, uniqueBy, workerStatus } from "./common.js";
+import { cel, clusterRefs, deletionPolicy, duration, identifier, objectName, scaling, topicName, uniqueBy, workerResources, workerStatus } from "./common.js";
 import { parseDuration } from "./duration.js";
 
 export const MEASURE_FNS = ["count", "sum", "min", "max", "avg", "uniqExact", "uniq"] as const;
@@ -99,6 +99,7 @@ export const aggregationSpec = z
       .describe("Where events later than the allowed lateness go."),
     output: z.object({ clickhouse: clickhouseTable }).strict().describe("Where window results are written (upserts keyed by window and group, with a version)."),
     scaling: scaling.default({ minReplicas: 1, maxReplicas: 10, targetLagSeconds: 5, scaleDownStabilizationSeconds: 120 }),
+    resources: workerResources.optional(),
     deletionPolicy: deletionPolicy(
       "What deleting the Aggregation does to its tables. Retain (default) keeps them; Delete stops the workers, then drops the aggregate table and the late table (policy Table), unless another Sink or Aggregation the operator watches writes the same table. A late topic is never deleted: by default every aggregation of the stream shares it.",
     ),

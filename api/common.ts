@@ -91,6 +91,21 @@ export const scaling = z
   })
   .describe("Worker scaling bounds and the lag target the autoscaler works to.");
 
+const quantity = z
+  .string()
+  .max(32)
+  .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, "a Kubernetes quantity, e.g. 250m, 1, 512Mi, 2Gi")
+  .describe("A Kubernetes quantity.");
+const cpuMemory = z.object({ cpu: quantity.optional(), memory: quantity.optional() }).strict();
+
+export const workerResources = z
+  .object({
+    requests: cpuMemory.optional().describe("What each worker pod is scheduled with. Unset: cpu 100m, memory 256Mi."),
+    limits: cpuMemory.optional().describe("What each worker pod may use at most. Unset: memory 512Mi, no CPU limit. A CPU limit also bounds what one replica works off, which the lag autoscaler measures."),
+  })
+  .strict()
+  .describe("CPU and memory of each worker pod, as in a Pod's resources; merged over the defaults.");
+
 export const condition = z
   .object({
     type: z.string().max(316).describe("Condition type, e.g. Ready, TopicReady, SchemaCompatible, TableReady, WorkloadReady."),

@@ -3,7 +3,7 @@
  * Offsets are committed only after the store acknowledged, and writes dedupe on event id.
  */
 import { z } from "zod";
-import { cel, clusterRefs, deletionPolicy, duration, identifier, objectName, retention, scaling, workerStatus } from "./common.js";
+import { cel, clusterRefs, deletionPolicy, duration, identifier, objectName, retention, scaling, workerResources, workerStatus } from "./common.js";
 
 export const sinkSource = z
   .object({
@@ -52,6 +52,7 @@ export const sinkSpec = z
     clickhouse: clickhouseSinkTarget,
     batching: batching.default({ maxRows: 10_000, maxBytes: 8_388_608, maxDelay: "1s" }),
     scaling: scaling.default({ minReplicas: 1, maxReplicas: 10, targetLagSeconds: 5, scaleDownStabilizationSeconds: 120 }),
+    resources: workerResources.optional(),
     deletionPolicy: deletionPolicy(
       "What deleting the Sink does to its table. Retain (default) keeps it; Delete stops the workers, then drops the table, unless another Sink or Aggregation the operator watches writes the same table.",
     ),

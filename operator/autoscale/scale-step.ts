@@ -89,7 +89,9 @@ export async function decideReplicas(ctx: OperatorContext, i: ScaleInput, previo
   return { replicas, lagMessages: d.lagMessages, lagSeconds: d.lagSeconds, status };
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;
+// Two significant digits: status is written only when it changes, and noise in the third
+// digit would rewrite it every interval.
+const round = (n: number) => (n === 0 ? 0 : Number(n.toPrecision(2)));
 
 /** The Deployment's replicas now (whoever set them last), undefined if it does not exist. */
 export async function currentReplicas(ctx: Pick<OperatorContext, "apps">, namespace: string, name: string): Promise<number | undefined> {

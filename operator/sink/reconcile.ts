@@ -51,7 +51,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   }, draft.next.autoscaling);
   setLag(draft.next, scale);
   const env = { workerImage: ctx.config.workerImage, ...endpoints(ctx.config, source) };
-  const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, { ...sink, scaling: { ...sink.scaling, replicas: scale.replicas } }, env));
+  const workload = await applyWorkload(ctx, desiredSinkWorkload(owner, { ...sink, scaling: { ...sink.scaling, replicas: scale.replicas } }, env, valid.spec.resources));
   draft.condition(workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;

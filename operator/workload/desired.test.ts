@@ -49,6 +49,18 @@ describe("a Sink's desired workload", () => {
     expect((desiredSinkWorkload(owner, sink({ scaling: { replicas: 7 } }), config).deployment.spec as { replicas: number }).replicas).toBe(7);
   });
 
+  it("takes spec.resources over the defaults, field by field", () => {
+    const container = (r?: object) => template(desiredSinkWorkload(owner, sink(), config, r)).spec.containers[0];
+    expect(container().resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } });
+    expect(container({ requests: { cpu: "50m" }, limits: { cpu: "200m" } }).resources).toEqual({ requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "200m", memory: "512Mi" } });
+  });
+
+  it("refuses resources that are not Kubernetes quantities, naming the field", () => {
+    const r = validateDocument({ apiVersion: "sluice.dev/v1alpha1", kind: "Sink", metadata: { name: "raw" }, spec: { source: { stream: "views" }, clickhouse: { table: "views" }, resources: { limits: { cpu: "two cores" } } } });
+    expect(JSON.stringify(r)).toContain("resources.limits.cpu");
+    expect(JSON.stringify(r)).toContain("a Kubernetes quantity");
+  });
+
   it("runs restricted: non-root, RuntimeDefault seccomp, no capabilities, read-only root", () => {
     const pod = template(desiredSinkWorkload(owner, sink(), config)).spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });

@@ -38,6 +38,8 @@ export interface WorkerInput {
   /** What the worker reads; scaling excluded, so replica changes neither roll pods nor reach them. */
   workerConfig: unknown;
   scaling: { minReplicas: number; replicas?: number };
+  /** spec.resources, merged over the defaults (requests cpu per component, memory 256Mi; limit memory 512Mi). */
+  resources?: { requests?: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
   /** Collector: the Secret holding the stream's API keys (tenant -> key), mounted read-only. */
   keysSecret?: string;
 }
@@ -100,7 +102,7 @@ export function desiredWorkload(w: WorkerInput, env: WorkerEnv): Workload {
 }
 
 function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: WorkerEnv) {
-  const component = w.component;
+  const { component, resources } = w;
   // The collector talks to Kafka only; the others write to ClickHouse too.
   const envVars = [{ name: "KAFKA_BROKERS", value: env.kafkaBrokers.join(",") }, ...(component === "collector" ? [] : [{ name: "CLICKHOUSE_URL", value: env.clickhouseUrl }])];
   const keys = component === "collector" && w.keysSecret !== undefined ? w.keysSecret : undefined;
@@ -122,7 +124,7 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
         ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
         livenessProbe: probe("/healthz"),
         readinessProbe: probe("/readyz"),
-        resources: { requests: { cpu: CPU_REQUEST[component], memory: "256Mi" }, limits: { memory: "512Mi" } },
+        resources: { requests: { cpu: CPU_REQUEST[component], memory: "256Mi", ...resources?.requests }, limits: { memory: "512Mi", ...resources?.limits } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
         volumeMounts: [
           { name: "config", mountPath: CONFIG_MOUNT, readOnly: true },

@@ -53,7 +53,11 @@ crds: ## Regenerate crds/ from the zod schemas in api/
 demo: setup ## Run the clickstream example end to end: testbed, collector -> Kafka -> sink -> ClickHouse, then query it
 	@node_modules/.bin/tsx scripts/demo.ts
 
+bench-autoscale: setup ## The lag formulas side by side (simulated), then the closed loop on the testbed's node; writes bench/results/autoscale-*
+	@node_modules/.bin/tsx bench/autoscale/compare.ts | tee bench/results/autoscale-formulas.txt
+	@SLUICE_RESULTS_DIR=$(CURDIR)/bench/results $(VITEST) run --project integration test/e2e/autoscale-loop.test.ts
+
 bench: setup ## Benchmark the data plane against same-run baselines (reuses a running testbed); writes bench/results/latest.json
 	@node_modules/.bin/tsx bench/run.ts
 
-.PHONY: help image crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench
+.PHONY: help image crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench bench-autoscale

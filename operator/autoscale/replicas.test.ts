@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decide, emptyMemory, evenSplit, type Bounds, type Decision, type Memory, type Observation, type Policy } from "./replicas.js";
+import { decide, emptyMemory, evenSplit, type Bounds, type Memory, type Observation, type Policy } from "./replicas.js";
 import { readPosition } from "./observe-lag.js";
+import { noise, simulateLoop, type LoopOptions } from "./simulate.js";
 
 const policy: Policy = { lookbackMs: 30_000, scaleDownStabilizationMs: 120_000, settleTimeoutMs: 120_000 };
 const bounds: Bounds = { minReplicas: 1, maxReplicas: 12, partitions: 12, targetLagSeconds: 5 };
@@ -10,56 +11,8 @@ function obs(atMs: number, end: number, position: number, group = stable(1)): Ob
   return { atMs, end, position, partitionLag: [end - position], group };
 }
 
-/**
- * A closed loop in miniature: each replica works off `capacity` messages per second, pods
- * join the group `startupMs` after a scale, and the autoscaler decides every `tickMs`.
- */
-function simulate(o: {
-  ticks: number;
-  incoming: (t: number) => number;
-  capacity: number;
-  start: number;
-  bounds?: Partial<Bounds>;
-  policy?: Partial<Policy>;
-  startupMs?: number;
-  tickMs?: number;
-  backlog?: number;
-}) {
-  const tickMs = o.tickMs ?? 5_000;
-  let end = o.backlog ?? 0;
-  let position = 0;
-  let replicas = o.start;
-  let ready = o.start;
-  let changedAt = -Infinity;
-  let memory: Memory = emptyMemory();
-  const trace: { t: number; replicas: number; lag: number; decision: Decision }[] = [];
-  for (let k = 0; k < o.ticks; k++) {
-    const t = k * tickMs;
-    if (t - changedAt >= (o.startupMs ?? 10_000)) ready = replicas;
-    const arrived = o.incoming(t) * (tickMs / 1000);
-    end += arrived;
-    position += Math.min(end - position, ready * o.capacity * (tickMs / 1000));
-    const group = ready === replicas ? stable(ready) : { state: "PreparingRebalance", members: Math.min(ready, replicas) };
-    const d = decide({ nowMs: t, observation: { atMs: t, end: Math.round(end), position: Math.round(position), partitionLag: [], group }, current: replicas, bounds: { ...bounds, ...o.bounds }, policy: { ...policy, ...o.policy }, memory });
-    memory = d.memory;
-    if (d.replicas !== replicas) {
-      if (d.replicas < replicas) ready = Math.min(ready, d.replicas);
-      replicas = d.replicas;
-      changedAt = t;
-    }
-    trace.push({ t, replicas, lag: Math.round(end - position), decision: d });
-  }
-  const changes = trace.filter((x, k) => k > 0 && x.replicas !== trace[k - 1]!.replicas);
-  return { trace, changes, final: trace[trace.length - 1]! };
-}
-
-/** A reproducible ±30% noise. */
-function noise(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return (s / 2 ** 31) * 0.6 - 0.3;
-  };
+function simulate(o: Omit<LoopOptions, "bounds" | "policy"> & { bounds?: Partial<Bounds>; policy?: Partial<Policy> }) {
+  return simulateLoop({ ...o, bounds: { ...bounds, ...o.bounds }, policy: { ...policy, ...o.policy } });
 }
 
 describe("lag autoscaler decisions", () => {
@@ -99,7 +52,7 @@ describe("lag autoscaler decisions", () => {
     {
       name: "noisy load (±30% per tick) after settling: never flaps",
       run: () => {
-        const n = noise(7);
+        const n = noise(7, 0.3);
         return simulate({ ticks: 240, capacity: 1_000, start: 1, backlog: 20_000, incoming: () => 2_500 * (1 + n()) });
       },
       check: (r: ReturnType<typeof simulate>) => {

@@ -76,7 +76,7 @@ describe.skipIf(!hasNode)("the lag autoscaler in a closed loop on real pods", ()
     const result = await runAutoscaleStudy({
       kc, brokers: env.kafkaBrokers, namespace: ns, tenant: "shop-a",
       resource: { plural: "sinks", name: "page-views-raw", deployment: "page-views-raw-sink" },
-      topic: `${ns}.page-views`, groupId: `sluice.${ns}.page-views-raw`,
+      topic: `${ns}.page-views`, groupId: `sluice.${ns}.sink.page-views-raw`,
       phases: PHASES, drainSeconds: 120,
       onRow: (r) => r.t % 10 === 0 && console.log(`[loop] ${r.t}s ${r.phase}: in ${r.incomingPerSecond}/s out ${r.consumedPerSecond}/s lag ${r.lagMessages} desired ${r.desiredReplicas} ready ${r.readyReplicas}`),
     });

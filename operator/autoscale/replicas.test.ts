@@ -140,6 +140,21 @@ describe("lag autoscaler decisions", () => {
     expect(d).toMatchObject({ replicas: 12, reason: "OutOfBounds" });
   });
 
+  it("acts on lag above target only when a second sample confirms it", () => {
+    const memory = { ...emptyMemory(), samples: [obs(0, 1_000, 1_000)], capacity: 1_000, lastChange: { atMs: -1e9, replicas: 1 } };
+    // Load that just started: the window's rates are diluted and one sample looks 20 s behind.
+    const first = decide({ nowMs: 5_000, observation: obs(5_000, 1_400, 1_010), current: 1, bounds, policy, memory });
+    expect(first.replicas).toBe(1);
+    expect(first.message).toContain("confirming");
+    // Caught up by the next sample: nothing happens.
+    const caughtUp = decide({ nowMs: 10_000, observation: obs(10_000, 2_900, 2_800), current: 1, bounds, policy, memory: first.memory });
+    expect(caughtUp.replicas).toBe(1);
+    // Still behind on the next sample: scale.
+    const behind = decide({ nowMs: 10_000, observation: obs(10_000, 60_000, 1_100), current: 1, bounds, policy, memory: first.memory });
+    expect(behind).toMatchObject({ reason: "BacklogAboveTarget" });
+    expect(behind.replicas).toBeGreaterThan(1);
+  });
+
   it("warms up on the first sample: no rate yet, no change", () => {
     const d = decide({ nowMs: 0, observation: obs(0, 1_000_000, 0), current: 1, bounds, policy, memory: emptyMemory() });
     expect(d).toMatchObject({ replicas: 1, reason: "Warming", lagMessages: 1_000_000 });

@@ -14,7 +14,7 @@
  * lower bound and only ever raises `c`. Saturated windows replace it (halfway: c = (c + s)/2).
  *
  * The decision, with T = targetLagSeconds and P = partitions:
- *   behind   (lagSeconds > T): needed = ceil((incoming + lag / T) / c)
+ *   behind   (lagSeconds > T on two samples in a row): needed = ceil((incoming + lag / T) / c)
  *            enough to keep up with arrivals *and* drain the backlog within T;
  *   on target:                 needed = min(current, ceil(incoming / (0.8 · c)))
  *            never more while the target is met; fewer once 80% of fewer workers' measured
@@ -69,6 +69,8 @@ export interface Memory {
   capacity?: number;
   /** When the replica count last changed (by us or anyone), and to what. */
   lastChange?: { atMs: number; replicas: number };
+  /** When lag was first seen above target (a second sample confirms it). */
+  behindSince?: number;
   /** Since when the group has not been Stable with one member per replica. */
   unsettledSince?: number;
   /** Recommendations (before the scale-down window) within the window, oldest first. */
@@ -176,6 +178,7 @@ export function decide(i: Input): Decision {
   const withC = { ...seen, capacityPerReplica: c };
   if (settling) return hold("RebalanceSettling", `group ${o.group.state} with ${o.group.members} of ${current} members: holding until it settles`, withC);
 
+  if (lagSeconds === undefined || lagSeconds <= T) delete memory.behindSince;
   let needed: number;
   let reason: Reason;
   if (lagMessages === 0 && incoming === 0 && minReplicas === 0) {
@@ -183,10 +186,16 @@ export function decide(i: Input): Decision {
     reason = "Idle";
   } else if (lagSeconds === undefined) {
     return hold("NoProgress", `${lagMessages} messages behind and nothing consumed for ${seconds.toFixed(0)} s: more workers would not help, holding ${current}`, withC);
-  } else if (lagSeconds > T) {
+  } else if (lagSeconds > T && memory.behindSince !== undefined) {
     const per = c ?? consumed / members;
     needed = Math.ceil((incoming + lagMessages / T) / per);
     reason = "BacklogAboveTarget";
+  } else if (lagSeconds > T) {
+    // Seen once: confirm on the next sample. A single sample can be far off (load that just
+    // started is diluted in the window's rates; a commit can be late), and acting on it
+    // would add workers that the scale-down window then keeps for minutes.
+    memory.behindSince = i.nowMs;
+    return hold("OnTarget", `lag ${lagMessages} (${lagSeconds.toFixed(1)} s) above the ${T} s target: confirming on the next sample, holding ${current}`, withC);
   } else {
     needed = c === undefined ? current : Math.min(current, Math.max(1, Math.ceil(incoming / (HEADROOM * c))));
     reason = needed < current ? "LoadDropped" : "OnTarget";

@@ -25,9 +25,9 @@ const SINK = "app.kubernetes.io/name=sluice-sink,app.kubernetes.io/instance=page
 const TARGET_LAG_SECONDS = 5;
 const PHASES: Phase[] = [
   { name: "steady", seconds: 30, eventsPerSecond: 300 },
-  { name: "step up", seconds: 40, eventsPerSecond: 1_200 },
-  { name: "spike", seconds: 25, eventsPerSecond: 4_000 },
-  { name: "drop", seconds: 50, eventsPerSecond: 100 },
+  { name: "step up", seconds: 40, eventsPerSecond: 1_500 },
+  { name: "spike", seconds: 30, eventsPerSecond: 4_000 },
+  { name: "drop", seconds: 60, eventsPerSecond: 100 },
 ];
 const resultsDir = process.env.SLUICE_RESULTS_DIR ?? join(repoRoot, ".testbed", "results");
 
@@ -60,7 +60,7 @@ describe.skipIf(!hasNode)("the lag autoscaler in a closed loop on real pods", ()
       if (o.kind === "Sink") {
         o.spec.scaling = { minReplicas: 1, maxReplicas: 12, targetLagSeconds: TARGET_LAG_SECONDS, scaleDownStabilizationSeconds: 20 };
         // What a node's share would be: one replica can work off only so much.
-        o.spec.resources = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "150m" } };
+        o.spec.resources = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "100m" } };
         o.spec.batching = { maxRows: 5_000, maxBytes: 8_388_608, maxDelay: "500ms" };
       }
     }

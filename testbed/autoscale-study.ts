@@ -14,6 +14,14 @@ export interface Phase {
   name: string;
   seconds: number;
   eventsPerSecond: number;
+  /** Each second's rate varies by up to ± this fraction (reproducibly), e.g. 0.3. */
+  noise?: number;
+}
+
+/** A reproducible factor in [1 - amplitude, 1 + amplitude] for a given second. */
+function noiseFactor(second: number, amplitude: number): number {
+  const x = Math.sin(second * 12.9898 + 78.233) * 43758.5453;
+  return 1 + (2 * (x - Math.floor(x)) - 1) * amplitude;
 }
 
 export interface Row {
@@ -73,7 +81,9 @@ export async function runAutoscaleStudy(o: StudyOptions): Promise<StudyResult> {
     let owed = 0;
     for (const p of o.phases) {
       const into = Math.min(p.seconds, Math.max(0, elapsed - at));
-      owed += into * p.eventsPerSecond;
+      // Whole seconds at their own (noisy) rate, then the current second's share.
+      for (let s = 0; s < Math.floor(into); s++) owed += p.eventsPerSecond * noiseFactor(at + s, p.noise ?? 0);
+      owed += (into - Math.floor(into)) * p.eventsPerSecond * noiseFactor(at + Math.floor(into), p.noise ?? 0);
       if (elapsed >= at && elapsed < at + p.seconds) phase = p;
       at += p.seconds;
     }

@@ -95,13 +95,15 @@ describe.skipIf(!hasNode)("Sluice on a real node: helm install, pods, and the or
   }, 300_000);
 
   afterAll(async () => {
-    // The pipeline's namespace goes in its own test; these are for a run that failed early.
-    for (const name of [ns, system]) await core.deleteNamespace({ name }).catch(() => {});
+    // The release first: it owns cluster-wide objects (the cleanup ClusterRole) that
+    // deleting its namespace would leave behind. The pipeline's namespace goes in its own
+    // test; deleting it here is for a run that failed early.
     try {
       helm(["uninstall", release, "-n", system, "--wait", "--timeout", "2m"]);
     } catch {
-      // Already gone with its namespace.
+      // Never installed.
     }
+    for (const name of [ns, system]) await core.deleteNamespace({ name }).catch(() => {});
   }, 180_000);
 
   it("installs into namespaces that enforce `restricted`: the operator, collector, sink and aggregation pods are admitted and Ready", async () => {

@@ -50,7 +50,7 @@ export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
       }));
     },
     fetchOffsets: async (o) =>
-      (await read(() => admin.fetchOffsets(o))).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata })) })),
+      (await read(() => admin.fetchOffsets(o))).map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: commitMetadata(p.metadata) })) })),
     describeGroup: async (groupId) => {
       const [g] = (await read(() => admin.describeGroups([groupId]))).groups;
       return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
@@ -76,4 +76,14 @@ async function retrying<T>(call: () => Promise<T>, stop: () => boolean): Promise
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+/**
+ * Commit metadata as written. Our consumer (confluent-kafka-javascript) stores a string
+ * with a trailing NUL (its C++ side appends one, and strips it only on its own reads), so
+ * read here it ended in "\0": an Aggregation's checkpoint then failed to parse, and every
+ * rebalance resumed without its window state (found by the autoscaling loop on the node).
+ */
+export function commitMetadata(metadata: string | null): string | null {
+  return metadata?.endsWith("\0") ? metadata.slice(0, -1) : metadata;
 }

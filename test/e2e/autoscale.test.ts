@@ -17,6 +17,7 @@ import { compileConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator } from "../../operator/main.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { silentLogger } from "../../runtime/log.js";
+import { createRegistry } from "../../runtime/metrics/registry.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
 import { clickEvent } from "../../testbed/load-generator.js";
@@ -38,6 +39,7 @@ describe("the operator scales a Sink on its consumer lag", () => {
   const { namespace, database } = ns;
   const dir = mkdtempSync(join(tmpdir(), "sluice-autoscale-"));
   let operator: RunningOperator;
+  const registry = createRegistry();
   let worker: ChildProcess | undefined;
   const sinkStatus = async () => (await ns.get("sinks", "page-views-raw"))?.status;
   const replicas = async () => (await apps.readNamespacedDeployment({ namespace, name: "page-views-raw-sink" })).spec?.replicas;
@@ -48,7 +50,7 @@ describe("the operator scales a Sink on its consumer lag", () => {
       kafka: env.kafkaBrokers.join(","), clickhouse: env.clickhouseUrl, namespace: [namespace], workers: 2,
       backoffBase: "200ms", backoffMax: "5s", workerImage: "sluice:test", leaderElectionNamespace: namespace, autoscaleInterval: "500ms",
     });
-    operator = await startOperator({ kc, config, log: silentLogger });
+    operator = await startOperator({ kc, config, log: silentLogger, registry });
   });
   afterAll(async () => {
     worker?.kill("SIGKILL");
@@ -81,9 +83,10 @@ describe("the operator scales a Sink on its consumer lag", () => {
     }
     await producer.disconnect();
 
-    // The backlog alone, with nobody consuming, gives no rate to size from: hold.
+    // The backlog alone, with nobody consuming, gives no rate to size from: hold, and say why.
     await waitFor(`lagMessages ${BACKLOG}`, async () => ((await sinkStatus())?.lagMessages === BACKLOG ? true : undefined), { timeoutMs: 30_000 });
     expect(await replicas()).toBe(1);
+    expect(["Warming", "RebalanceSettling", "NoProgress"]).toContain((await sinkStatus())?.autoscaling?.reason);
 
     // Play the Deployment's pod: the exact config the operator wrote.
     const cm = await core.readNamespacedConfigMap({ namespace, name: "page-views-raw-sink-config" });
@@ -107,7 +110,16 @@ describe("the operator scales a Sink on its consumer lag", () => {
     expect(most).toBeGreaterThanOrEqual(2);
     expect(most).toBeLessThanOrEqual(PARTITIONS);
     expect(lagSecondsSeen).toBeGreaterThan(0);
-    // Caught up: scale-down waits out its window (5 min), so the count is still what it was.
+    // Caught up: scale-down waits out its window (2 min by default), so the count is still what it was.
     expect(await replicas()).toBe(most);
+    // Reported: status, one Event per change, and the series a hand-over to KEDA or an HPA reads.
+    const status = await sinkStatus();
+    expect(status.autoscaling).toMatchObject({ currentReplicas: most, desiredReplicas: most, lastScaleReason: expect.stringMatching(/^BacklogAboveTarget: scale \d+ → \d+/) });
+    expect(status.autoscaling.lastScaleTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const events = (await core.listNamespacedEvent({ namespace })).items.filter((e) => e.involvedObject.kind === "Sink" && e.reason === "ScaledUp");
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain(`sluice_autoscaler_desired_replicas{kind="Sink",namespace="${namespace}",name="page-views-raw"} ${most}`);
+    expect(metrics).toMatch(new RegExp(`sluice_autoscaler_scale_events_total\\{kind="Sink",namespace="${namespace}",name="page-views-raw",direction="up"\\} [1-9]`));
   }, 240_000);
 });

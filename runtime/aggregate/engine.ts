@@ -25,6 +25,10 @@
  * Rows re-emitted while a window is being rebuilt carry lower versions than the rows already
  * written, so they never win. This holds for the same per-partition order and the same
  * interleaving across partitions, without idleness (processing time) moving the watermark.
+ * Partitions handed over from owners that had moved their watermarks differently resume
+ * with the lowest one, but each partition's events are judged by no less than the
+ * watermark they were judged by before (watermarkFloor), so a window that partition had
+ * finished is never reopened by a lower watermark from another partition.
  *
  * Sessions need more: which events form a session depends on when earlier sessions closed,
  * i.e. on the watermark's history, so a replay judged by the checkpoint's watermark would
@@ -70,7 +74,7 @@ export interface Checkpoint {
   watermarkMs: number | null;
   /** Sessions: the watermark when the checkpoint was taken (sessions it closed are final). */
   finalWatermarkMs?: number | null;
-  partitions: Record<string, { commitOffset: number; nextOffset: number; maxEventTimeMs: number | null }>;
+  partitions: Record<string, { commitOffset: number; nextOffset: number; maxEventTimeMs: number | null; watermarkMs?: number | null }>;
 }
 
 /** The engine's progress just before an event: where a replay that must see that event starts. */
@@ -96,6 +100,14 @@ export class AggregationEngine {
   private readonly nextOffsets = new Map<number, number>();
   private readonly resumeCommits = new Map<number, number>();
   private readonly replayUpTo = new Map<number, number>();
+  /**
+   * Tumbling/sliding: the watermark each resumed partition's events were already judged by
+   * (its own checkpoint's). The engine resumes with the lowest watermark of all its
+   * partitions, but a partition handed over from an owner that had moved further must not
+   * have its windows reopened: an event judged late (or folded into a window already
+   * written in full) would be counted a second time.
+   */
+  private readonly watermarkFloor = new Map<number, number>();
   private nextDeadlineMs = Number.POSITIVE_INFINITY;
   private nextEarlyAtMs: number;
   /** Sessions: events seen (orders Origins), the Origin of each open session, output suppressed below this. */
@@ -130,6 +142,7 @@ export class AggregationEngine {
       this.nextOffsets.delete(p);
       this.resumeCommits.delete(p);
       this.replayUpTo.delete(p);
+      this.watermarkFloor.delete(p);
     }
   }
 
@@ -230,7 +243,13 @@ export class AggregationEngine {
       };
     }
     const watermarkMs = finite(origin ? origin.watermarkMs : this.watermarkMs);
-    if (this.config.window.type !== "session") return { watermarkMs, partitions };
+    if (this.config.window.type !== "session") {
+      for (const [p, x] of Object.entries(partitions)) {
+        const floor = this.watermarkFloor.get(Number(p));
+        if (floor !== undefined && floor > this.watermarkMs) x.watermarkMs = floor;
+      }
+      return { watermarkMs, partitions };
+    }
     return { watermarkMs, finalWatermarkMs: finite(Math.max(this.watermarkMs, this.finalWatermarkMs)), partitions };
   }
 
@@ -252,11 +271,14 @@ export class AggregationEngine {
       this.tracker.assign(partition, now, p.maxEventTimeMs ?? Number.NEGATIVE_INFINITY);
       this.resumeCommits.set(partition, p.commitOffset);
       this.replayUpTo.set(partition, p.nextOffset);
+      if (typeof p.watermarkMs === "number") this.watermarkFloor.set(partition, p.watermarkMs);
     }
   }
 
-  private tooLate(windowEnd: number): boolean {
-    return this.watermarkMs >= windowEnd + this.config.allowedLatenessMs;
+  /** A window is closed for an event of `partition` once its own judged-by watermark passed it. */
+  private tooLate(windowEnd: number, partition?: number): boolean {
+    const floor = partition === undefined ? Number.NEGATIVE_INFINITY : (this.watermarkFloor.get(partition) ?? Number.NEGATIVE_INFINITY);
+    return Math.max(this.watermarkMs, floor) >= windowEnd + this.config.allowedLatenessMs;
   }
 
   private foldFixed(e: AggregationEvent, out: Output[]): boolean {
@@ -265,7 +287,7 @@ export class AggregationEngine {
     const g = groupKeyOf(this.config.groupBy, e.row);
     let accepted = false;
     for (const interval of fixedWindowsFor(e.eventTimeMs, w.sizeMs, w.slideMs)) {
-      if (this.tooLate(interval.end)) continue;
+      if (this.tooLate(interval.end, e.partition)) continue;
       accepted = true;
       const id = windowId({ groupKey: g.key, ...interval });
       let s = this.windows.get(id);

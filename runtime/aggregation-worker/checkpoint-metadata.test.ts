@@ -7,12 +7,17 @@ describe("checkpoint in commit metadata", () => {
   it("round-trips through per-partition commits", () => {
     const commits = checkpointCommits(cp);
     expect(commits.map((c) => [c.partition, c.offset])).toEqual([[0, 3], [1, 7]]);
-    expect(checkpointFromCommits(commits)).toEqual(cp);
+    // Each partition also carries the watermark its events were judged by.
+    const judged = { ...cp, partitions: { "0": { ...cp.partitions["0"], watermarkMs: 5_000 }, "1": { ...cp.partitions["1"], watermarkMs: 5_000 } } };
+    expect(checkpointFromCommits(commits)).toEqual(judged);
+    expect(checkpointFromCommits(checkpointCommits(judged))).toEqual(judged);
   });
-  it("takes the lowest watermark when partitions were committed at different times", () => {
+  it("takes the lowest watermark when partitions were committed at different times, and keeps each one's own", () => {
     const a = checkpointCommits(cp)[0]!;
     const b = checkpointCommits({ ...cp, watermarkMs: 2_000 })[1]!;
-    expect(checkpointFromCommits([a, b])!.watermarkMs).toBe(2_000);
+    const resumed = checkpointFromCommits([a, b])!;
+    expect(resumed.watermarkMs).toBe(2_000);
+    expect([resumed.partitions["0"]!.watermarkMs, resumed.partitions["1"]!.watermarkMs]).toEqual([5_000, 2_000]);
   });
   it("resumes a partition committed without metadata from its offset, with no watermark", () => {
     expect(checkpointFromCommits([{ partition: 0, offset: 4, metadata: "" }])).toEqual({ watermarkMs: null, partitions: { "0": { commitOffset: 4, nextOffset: 4, maxEventTimeMs: null } } });

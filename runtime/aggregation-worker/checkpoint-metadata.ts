@@ -4,6 +4,8 @@
  * store: whoever owns a partition next reads both with admin.fetchOffsets.
  *
  * One partition's metadata: {"v":1,"w":watermark|null,"n":nextOffset,"m":maxEventTime|null}
+ * where w is the watermark that partition's events were judged by (tumbling/sliding; the
+ * resume watermark for sessions)
  * plus, for session windows, "f":finalWatermark|null (the commit offset is the committed
  * offset itself). Kafka's default limit is 4 KiB.
  */
@@ -20,7 +22,7 @@ interface PartitionMetadata {
 /** Offsets and metadata to commit, one entry per partition. */
 export function checkpointCommits(cp: Checkpoint): { partition: number; offset: number; metadata: string }[] {
   return Object.entries(cp.partitions).map(([p, x]) => {
-    const meta: PartitionMetadata = { v: 1, w: cp.watermarkMs, n: x.nextOffset, m: x.maxEventTimeMs };
+    const meta: PartitionMetadata = { v: 1, w: x.watermarkMs ?? cp.watermarkMs, n: x.nextOffset, m: x.maxEventTimeMs };
     if (cp.finalWatermarkMs !== undefined) meta.f = cp.finalWatermarkMs;
     return { partition: Number(p), offset: x.commitOffset, metadata: JSON.stringify(meta) };
   });
@@ -55,7 +57,9 @@ export function checkpointFromCommits(committed: readonly CommittedPartition[]):
       watermark = null;
       continue;
     }
-    partitions[String(c.partition)] = { commitOffset: c.offset, nextOffset: Math.max(meta.n, c.offset), maxEventTimeMs: meta.m };
+    // Each partition keeps the watermark its events were judged by; the engine resumes with
+    // the lowest (below) and never judges a partition's events by less than its own.
+    partitions[String(c.partition)] = { commitOffset: c.offset, nextOffset: Math.max(meta.n, c.offset), maxEventTimeMs: meta.m, ...(meta.f === undefined && { watermarkMs: meta.w }) };
     if (watermark === undefined) watermark = meta.w;
     else if (watermark !== null) watermark = meta.w === null ? null : Math.min(watermark, meta.w);
     if (meta.f !== undefined) final = final === undefined ? meta.f : final === null || meta.f === null ? null : Math.min(final, meta.f);

@@ -128,8 +128,8 @@ const aggregation: Run = {
 const noisySink: Run = {
   ...sink, file: "autoscale-sink-noisy",
   phases: [
-    { name: "settle", seconds: 90, eventsPerSecond: 2_000 },
-    { name: "noisy", seconds: 600, eventsPerSecond: 2_000, noise: 0.3 },
+    { name: "settle", seconds: 90, eventsPerSecond: 4_000 },
+    { name: "noisy", seconds: 600, eventsPerSecond: 4_000, noise: 0.3 },
   ],
 };
 const noisy = process.env.SLUICE_AUTOSCALE_NOISY === "1";

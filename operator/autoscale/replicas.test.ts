@@ -155,6 +155,17 @@ describe("lag autoscaler decisions", () => {
     expect(behind.replicas).toBeGreaterThan(1);
   });
 
+  it("measures capacity only from windows the group was settled for throughout", () => {
+    // 12 members just finished a rebalance: restarting from their commits, they work off
+    // little while a big backlog waits. That is not what they can do.
+    const samples = [obs(0, 100_000, 0, stable(12))];
+    const memory = { ...emptyMemory(), samples, capacity: 2_500, lastChange: { atMs: -1e9, replicas: 12 } };
+    const justSettled = decide({ nowMs: 10_000, observation: obs(10_000, 140_000, 3_000, stable(12)), current: 12, bounds, policy, memory });
+    expect(justSettled.capacityPerReplica).toBe(2_500);
+    const settledThroughout = decide({ nowMs: 10_000, observation: obs(10_000, 140_000, 3_000, stable(12)), current: 12, bounds, policy, memory: { ...memory, stableSince: 0 } });
+    expect(settledThroughout.capacityPerReplica).toBe((2_500 + 300 / 12) / 2);
+  });
+
   it("warms up on the first sample: no rate yet, no change", () => {
     const d = decide({ nowMs: 0, observation: obs(0, 1_000_000, 0), current: 1, bounds, policy, memory: emptyMemory() });
     expect(d).toMatchObject({ replicas: 1, reason: "Warming", lagMessages: 1_000_000 });

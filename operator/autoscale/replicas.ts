@@ -9,7 +9,7 @@
  *   lag       = Σ (log-end − consumed position) (messages);  lagSeconds = lag / consumed
  *
  * Per-replica capacity `c` is measured online: consumed / group members, from a window with
- * no scale change and no rebalance. It is the capacity only while the workers are saturated
+ * no scale change and a group Stable throughout (one member per replica). It is the capacity only while the workers are saturated
  * (more than max(2 s, target/2) of work queued at both ends of the window); otherwise it is a
  * lower bound and only ever raises `c`. Saturated windows replace it (halfway: c = (c + s)/2).
  *
@@ -71,6 +71,8 @@ export interface Memory {
   lastChange?: { atMs: number; replicas: number };
   /** When lag was first seen above target (a second sample confirms it). */
   behindSince?: number;
+  /** Since when the group has been Stable with one member per replica. */
+  stableSince?: number;
   /** Since when the group has not been Stable with one member per replica. */
   unsettledSince?: number;
   /** Recommendations (before the scale-down window) within the window, oldest first. */
@@ -163,12 +165,20 @@ export function decide(i: Input): Decision {
   }
 
   const groupSettled = o.group.state === "Stable" && o.group.members === current;
-  if (groupSettled) delete memory.unsettledSince;
-  else memory.unsettledSince ??= Math.max(lastChange.atMs, memory.samples[memory.samples.length - 2]?.atMs ?? i.nowMs);
+  if (groupSettled) {
+    delete memory.unsettledSince;
+    memory.stableSince ??= i.nowMs;
+  } else {
+    memory.unsettledSince ??= Math.max(lastChange.atMs, memory.samples[memory.samples.length - 2]?.atMs ?? i.nowMs);
+    delete memory.stableSince;
+  }
   const settling = !groupSettled && i.nowMs - memory.unsettledSince! < policy.settleTimeoutMs;
-  // Capacity: only from a window the current count ran for whole, with a settled group.
+  // Capacity: only from a window the current count ran for whole, with the group settled
+  // for all of it. A window that saw a rebalance end shows members restarting from their
+  // commits, not what they can do: on the node, such samples dragged the estimate from
+  // ~2,500/s to ~300/s per pod and held 12 pods where 2 would do.
   const members = o.group.members > 0 ? o.group.members : current;
-  if (groupSettled && lastChange.atMs <= oldest.atMs && consumed > 0) {
+  if (groupSettled && lastChange.atMs <= oldest.atMs && memory.stableSince! <= oldest.atMs && consumed > 0) {
     const sample = consumed / members;
     const saturatedAt = Math.max(2, T / 2) * consumed;
     const saturated = lagMessages >= saturatedAt && Math.max(0, oldest.end - oldest.position) >= saturatedAt;

@@ -101,6 +101,15 @@ describe("lag autoscaler decisions", () => {
     if (error) expect(d.message).toContain(error);
   });
 
+  it("says the same thing while nothing changes, so an idle resource's status is not rewritten", () => {
+    const at = (nowMs: number, oldestMs: number) => {
+      const memory = { ...emptyMemory(), samples: [obs(oldestMs, 50_000, 0, stable(4))], lastChange: { atMs: -1e9, replicas: 4 } };
+      return decide({ nowMs, observation: obs(nowMs, 50_000, 0, stable(4)), current: 4, bounds, policy, memory });
+    };
+    expect(at(30_000, 1_000)).toMatchObject({ reason: "NoProgress" });
+    expect(at(30_000, 1_000).message).toBe(at(31_000, 3_000).message);
+  });
+
   it("a Kafka outage never scales down, let alone to zero, even where zero is allowed", () => {
     let memory: Memory = emptyMemory();
     let current = 3;

@@ -195,7 +195,8 @@ export function decide(i: Input): Decision {
     needed = 0;
     reason = "Idle";
   } else if (lagSeconds === undefined) {
-    return hold("NoProgress", `${lagMessages} messages behind and nothing consumed for ${seconds.toFixed(0)} s: more workers would not help, holding ${current}`, withC);
+    // No clock-derived numbers in the message: status is written only when it changes.
+    return hold("NoProgress", `${lagMessages} messages behind and nothing consumed in the lookback window: more workers would not help, holding ${current}`, withC);
   } else if (lagSeconds > T && memory.behindSince !== undefined) {
     const per = c ?? consumed / members;
     needed = Math.ceil((incoming + lagMessages / T) / per);

@@ -47,7 +47,7 @@ export function program(): Command {
     .option("--autoscale-lookback <duration>", "incoming and consumed rates are measured over this much history", "30s")
     .option("--autoscale-settle-timeout <duration>", "a rebalance or pod start-up holds scaling decisions at most this long", "2m")
     .option("--workers <n>", "reconciles running at once per kind", "4")
-    .option("--metrics-port <port>", "port of /metrics, /healthz and /readyz", "9090")
+    .option("--metrics-port <port>", "port of /metrics, /healthz and /readyz (0: any free port, logged at start)", "9090")
     .option("--no-leader-elect", "run without leader election (one local process only)")
     .option("--leader-election-namespace <ns>", "namespace of the Lease (default: $POD_NAMESPACE, else default)")
     .option("--leader-election-id <name>", "name of the Lease; operators sharing a namespace need distinct ones (default: sluice-operator)")

@@ -29,7 +29,14 @@ export async function operatorCommand(opts: OperatorCommandOptions): Promise<voi
   });
   // Serve probes and metrics before waiting for the Lease: a standby blocks in
   // startOperator until it leads, and must answer its liveness probe meanwhile.
-  server.listen(Number(opts.metricsPort));
+  // Port 0 picks any free port; the bound port is logged so a supervisor (or a test) can
+  // find it. A port in use is fatal and said plainly, not an unhandled 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) => reject(new Error(`cannot serve /metrics on port ${opts.metricsPort}: ${err.code === "EADDRINUSE" ? "address already in use" : err.message}`)));
+    server.listen(Number(opts.metricsPort), () => resolve());
+  });
+  const bound = server.address();
+  log.info("serving /metrics, /healthz and /readyz", { port: typeof bound === "object" && bound ? bound.port : opts.metricsPort });
   const operator = await startOperator({ kc, config, log, registry, onLostLeadership: () => lost() });
   const signalled = new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as k8s from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { repoRoot } from "../../testbed/paths.js";
-import { freePort } from "../../testbed/ports.js";
-import { waitFor } from "../../testbed/poll.js";
+import { GiveUp, waitFor } from "../../testbed/poll.js";
 import { kubeConfig } from "../support/kube.js";
 import { testbedEnv } from "../support/testbed-env.js";
 import { testNamespace, type Doc, type Live } from "../support/operator-namespace.js";
@@ -37,16 +36,24 @@ describe("two sluice operator processes", () => {
   const procs: OperatorProcess[] = [];
 
   async function startProcess(): Promise<OperatorProcess> {
-    const metricsPort = await freePort();
-    const child = spawn(join(repoRoot, "bin", "sluice.js"), ["operator", "-n", namespace, "--leader-election-namespace", namespace, "--metrics-port", String(metricsPort), "--worker-image", "sluice:test", "--resync", "30s"], {
+    // Port 0, read back from the log: a port picked beforehand can be taken by another
+    // process's outbound connection before the operator binds it (a CI run lost that race).
+    const child = spawn(join(repoRoot, "bin", "sluice.js"), ["operator", "-n", namespace, "--leader-election-namespace", namespace, "--metrics-port", "0", "--worker-image", "sluice:test", "--resync", "30s"], {
       env: { ...process.env, KUBECONFIG: env.kubeconfig, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl },
       stdio: ["ignore", "ignore", "pipe"],
     });
     // Drained: a full pipe would block the child's synchronous log writes.
     let log = "";
     child.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
-    const p = { child, metricsPort, exited: new Promise<number | null>((r) => child.once("exit", r)), log: () => log };
-    procs.push(p);
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    procs.push({ child, metricsPort: 0, exited, log: () => log });
+    const metricsPort = await waitFor(`operator ${child.pid}'s metrics port`, async () => {
+      if (child.exitCode !== null) throw new GiveUp(`operator exited with ${child.exitCode}: ${log.slice(-2_000)}`);
+      const m = /"msg":"serving \/metrics[^\n]*"port":(\d+)/.exec(log);
+      return m ? Number(m[1]) : undefined;
+    }, { timeoutMs: 60_000 });
+    const p = procs[procs.length - 1]!;
+    p.metricsPort = metricsPort;
     return p;
   }
   const reconciles = async (p: OperatorProcess) => {

@@ -1,15 +1,15 @@
 /**
  * POST /v1/streams/{stream}/events, from request to Kafka acknowledgement. Each step
  * either passes the request on or throws the IngestError that becomes its answer:
- * find the stream, authenticate, read the body, parse, prepare events, rate-limit,
+ * authenticate and find the stream (access.ts), read the body, parse, prepare events, rate-limit,
  * reserve in-flight bytes, produce. Nothing reaches Kafka unless every step passed.
  */
 import type { IncomingMessage } from "node:http";
 import type { OutMessage as Message } from "../kafka/port.js";
 import type { CompiledStream } from "../pipeline/compiled.js";
-import { authenticate } from "./auth.js";
+import { admit } from "./access.js";
 import { readBody } from "./body.js";
-import { forbidden, IngestError, notFound, rateLimited, unavailable } from "./errors.js";
+import { IngestError, rateLimited, unavailable } from "./errors.js";
 import type { ByteBudget } from "./in-flight.js";
 import type { CollectorMetrics, EventOutcome } from "./metrics.js";
 import type { CollectorConfig } from "./options.js";
@@ -33,17 +33,9 @@ export interface IngestAnswer {
   body: { accepted: number; rejected: Rejection[]; error?: string };
 }
 
-export function findStream(config: CollectorConfig, name: string): CompiledStream {
-  const stream = config.streams.get(name);
-  if (!stream) throw notFound(`no event stream named "${name}"`);
-  // 403, not 404: the stream exists, and the operator chose to close it to HTTP.
-  if (!stream.ingest.enabled) throw forbidden(`event stream "${name}" does not accept events over HTTP (spec.ingest.enabled is false)`);
-  return stream;
-}
-
-export async function ingest(ctx: IngestContext, stream: CompiledStream, req: IncomingMessage): Promise<IngestAnswer> {
-  const table = ctx.config.keyTables.get(stream.name);
-  const tenant = table ? authenticate(table, req.headers.authorization) : undefined;
+/** `name` is the {stream} of the URL. */
+export async function ingest(ctx: IngestContext, name: string, req: IncomingMessage): Promise<IngestAnswer> {
+  const { stream, tenant } = admit(ctx.config, name, req.headers.authorization);
   const body = await readBody(req, {
     maxBytes: stream.ingest.maxBodyBytes,
     contentEncoding: req.headers["content-encoding"],

@@ -32,6 +32,8 @@ export interface CollectorConfig {
   streams: Map<string, CompiledStream>;
   /** By stream name, for streams with ingest.authSecret. */
   keyTables: Map<string, KeyTable>;
+  /** Every key of every stream: what a request for a name that has no keys of its own is checked against. */
+  anyKey: KeyTable;
   kafkaBrokers: string[];
   host: string;
   port: number;
@@ -61,6 +63,7 @@ export function collectorConfig(opts: CollectorOptions): CollectorConfig {
   return {
     streams,
     keyTables,
+    anyKey: { entries: [...keyTables.values()].flatMap((t) => t.entries) },
     kafkaBrokers: opts.kafkaBrokers,
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,

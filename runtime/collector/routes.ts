@@ -8,7 +8,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../log.js";
 import { discardBody } from "./body.js";
 import { IngestError, unavailable } from "./errors.js";
-import { findStream, ingest, type IngestContext } from "./handle-ingest.js";
+import { ingest, type IngestContext } from "./handle-ingest.js";
 import { sendJson } from "./respond.js";
 
 export interface RouteDeps {
@@ -54,7 +54,7 @@ async function handleEvents(deps: RouteDeps, req: IncomingMessage, res: ServerRe
   const stopTimer = metrics.requestSeconds.startTimer({ stream: label });
   try {
     if (deps.stopping()) throw unavailable("the collector is shutting down; retry against another replica", 1);
-    const answer = await ingest(deps.ingest, findStream(config, name), req);
+    const answer = await ingest(deps.ingest, name, req);
     metrics.requests.inc({ stream: label, code: String(answer.status) });
     sendJson(res, answer.status, answer.body);
   } catch (err) {

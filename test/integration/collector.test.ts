@@ -216,9 +216,17 @@ describe("the collector, against the testbed's Kafka", () => {
     expect(answer).toMatchObject({ status: 400, body: { error: expect.stringMatching(/line 2, column 32/) } });
   });
 
-  it("answers 404 for an unknown stream and 403 for a stream closed to HTTP", async () => {
-    expect((await refused("nope", topics.main, "[]", {})).status).toBe(404);
-    expect((await refused("closed", topics.main, JSON.stringify([{ user_id: "c", event_time: at }]), {})).body.error).toMatch(/ingest.enabled is false/);
+  it("answers 401 without a valid key whatever the stream, so stream names cannot be enumerated", async () => {
+    const one = JSON.stringify([{ user_id: "e", event_time: at }]);
+    for (const name of ["nope", "closed", "views"]) {
+      for (const headers of [{}, bearer("key-c")]) expect([name, headers, (await refused(name, topics.main, one, headers)).status]).toEqual([name, headers, 401]);
+    }
+  });
+
+  it("tells a caller holding a valid key that a stream is unknown (404) or closed to HTTP (403)", async () => {
+    expect((await refused("nope", topics.main, "[]", bearer("key-a"))).status).toBe(404);
+    const closedAnswer = await refused("closed", topics.main, JSON.stringify([{ user_id: "c", event_time: at }]), bearer("key-b"));
+    expect(closedAnswer).toMatchObject({ status: 403, body: { error: expect.stringMatching(/ingest.enabled is false/) } });
   });
 
   it("rate-limits a tenant with 429 and Retry-After while another tenant is still accepted", async () => {

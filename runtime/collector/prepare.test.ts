@@ -57,6 +57,22 @@ describe("prepareEvents", () => {
     expect((err as IngestError).message).toMatch(/event 1 has tenant_id="shop-b"/);
   });
 
+  it.each([
+    ["a number", 42, "42"],
+    ["an empty string", "", '""'],
+    ["an object", { id: "shop-a" }, '{"id":"shop-a"}'],
+  ])("rejects only the event whose tenant field is %s, naming the field and the expected type", (_what, tenant, shown) => {
+    const { records, rejected } = prepareEvents(stream, [{ user_id: "u1", event_time: at }, { user_id: "u2", event_time: at, tenant_id: tenant }], ctx);
+    expect(records.map((r) => r.index)).toEqual([0]);
+    expect(rejected).toEqual([{ index: 1, reason: `field "tenant_id" must be a non-empty string (a tenant id), got ${shown}` }]);
+  });
+
+  it("accepts an event naming the key's own tenant", () => {
+    const { records, rejected } = prepareEvents(stream, [{ user_id: "u1", event_time: at, tenant_id: "shop-a" }], ctx);
+    expect(rejected).toEqual([]);
+    expect(records[0]!.tenant).toBe("shop-a");
+  });
+
   it("without auth, takes the tenant from each event", () => {
     const { records } = prepareEvents(stream, [{ user_id: "u1", event_time: at, tenant_id: "t9" }], { newEventId: () => "id" });
     expect(records[0]!.tenant).toBe("t9");

@@ -6,7 +6,9 @@
  * Partial acceptance: one bad event does not cost the client its good ones. Invalid
  * events are reported by index and the valid ones are produced. The exception is an
  * event claiming another tenant: that is not a mistake in one event but a key being used
- * for someone else's data, so the whole request is refused.
+ * for someone else's data, so the whole request is refused. Only a tenant id can claim a
+ * tenant: under a key, the tenant field holds a non-empty string (tenant ids are the keys
+ * of a Secret), and anything else there ("" or 42) is a malformed event, rejected alone.
  */
 import { checkEvent } from "../events/check-event.js";
 import type { CompiledStream } from "../pipeline/compiled.js";
@@ -57,7 +59,7 @@ function refuseForeignTenants(stream: Stream, events: unknown[], tenant: string 
   events.forEach((event, index) => {
     if (!isObject(event)) return;
     const claimed = event[field];
-    if (claimed !== undefined && claimed !== null && claimed !== tenant) {
+    if (isTenantId(claimed) && claimed !== tenant) {
       throw forbidden(`event ${index} has ${field}=${JSON.stringify(claimed).slice(0, 64)}, but the API key belongs to tenant "${tenant}"; nothing was accepted`);
     }
   });
@@ -68,8 +70,10 @@ function prepareOne(stream: Stream, event: unknown, index: number, ctx: PrepareC
   const filled: Record<string, unknown> = { ...event };
   if (filled[stream.keys.eventId] === undefined || filled[stream.keys.eventId] === null) filled[stream.keys.eventId] = ctx.newEventId();
   const tenantField = stream.keys.tenant;
-  if (tenantField !== undefined && ctx.tenant !== undefined && (filled[tenantField] === undefined || filled[tenantField] === null)) {
-    filled[tenantField] = ctx.tenant;
+  if (tenantField !== undefined && ctx.tenant !== undefined) {
+    const claimed = filled[tenantField];
+    if (claimed === undefined || claimed === null) filled[tenantField] = ctx.tenant;
+    else if (!isTenantId(claimed)) return { index, reason: `field "${tenantField}" must be a non-empty string (a tenant id), got ${JSON.stringify(claimed).slice(0, 64)}` };
   }
   const value = JSON.stringify(filled);
   const bytes = Buffer.byteLength(value);
@@ -80,6 +84,10 @@ function prepareOne(stream: Stream, event: unknown, index: number, ctx: PrepareC
   const eventTenant = tenantField === undefined ? undefined : check.row[tenantField];
   const tenant = ctx.tenant ?? (eventTenant === null || eventTenant === undefined ? undefined : String(eventTenant));
   return { index, tenant, key: key === null || key === undefined ? null : String(key), value, bytes };
+}
+
+function isTenantId(v: unknown): v is string {
+  return typeof v === "string" && v !== "";
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -193,6 +193,26 @@ describe("the collector, against the testbed's Kafka", () => {
     expect(answer).toMatchObject({ status: 403, body: { error: expect.stringMatching(/event 1 has tenant_id="shop-b"/) } });
   });
 
+  it("rejects only the events whose tenant field is not a tenant id, and accepts the others", async () => {
+    const before = await recordCount(admin, topics.main);
+    const answer = await post(events("views"), JSON.stringify([
+      { user_id: "t-1", event_time: at, tenant_id: 7 },
+      { user_id: "t-2", event_time: at },
+      { user_id: "t-3", event_time: at, tenant_id: "" },
+    ]), bearer("key-a"));
+    expect(answer).toMatchObject({
+      status: 200,
+      body: {
+        accepted: 1,
+        rejected: [
+          { index: 0, reason: 'field "tenant_id" must be a non-empty string (a tenant id), got 7' },
+          { index: 2, reason: 'field "tenant_id" must be a non-empty string (a tenant id), got ""' },
+        ],
+      },
+    });
+    expect(await recordCount(admin, topics.main)).toBe(before + 1);
+  });
+
   it("refuses a body over maxBodyBytes with 413", async () => {
     const big = JSON.stringify([{ user_id: "big", event_time: at, url: "x".repeat(5000) }]);
     expect((await refused("views", topics.main, big, bearer("key-a"))).status).toBe(413);

@@ -29,6 +29,25 @@ describe("offline validation", () => {
     });
   });
 
+  it("tells a wrong type from a missing field, naming the type expected and the one found", () => {
+    const issues = (doc: Record<string, any>) => {
+      const verdict = validateDocument(doc);
+      return verdict.status === "invalid" ? verdict.issues : [];
+    };
+    const stream = VALID_BASES.stream();
+    stream.spec.topic.partitions = "12";
+    stream.spec.topic.replicationFactor = 1.5;
+    stream.spec.schema.fields[0].required = "yes";
+    delete stream.spec.keys.eventTime;
+    expect(issues(stream)).toEqual([
+      { path: "spec.topic.partitions", message: 'must be of type integer, found string "12"' },
+      { path: "spec.topic.replicationFactor", message: "must be of type integer, found number 1.5" },
+      { path: "spec.schema.fields[0].required", message: 'must be of type boolean, found string "yes"' },
+      { path: "spec.keys.eventTime", message: "required field is missing" },
+    ]);
+    expect(issues({ ...VALID_BASES.stream(), spec: "topic: clicks" })).toEqual([{ path: "spec", message: 'must be of type object, found string "topic: clicks"' }]);
+  });
+
   it("fills defaults, so downstream code never handles unset", () => {
     const verdict = validateDocument(VALID_BASES.sink());
     expect(verdict.status).toBe("valid");

@@ -62,10 +62,29 @@ function kubernetesStyleMessage(issue: z.core.$ZodRawIssue): string | undefined 
     case "invalid_format":
       return issue.message ? `${input} ${issue.message}` : undefined;
     case "invalid_type":
-      return issue.input === undefined ? undefined : `${input} must be of type ${issue.expected}`;
+      // zod's final issues carry no input, so this is the one place that can tell a
+      // missing field from a wrong one.
+      if (issue.input === undefined) return MISSING;
+      return `must be of type ${openApiType(issue)}, found ${jsonType(issue.input)} ${(input ?? String(issue.input)).slice(0, 64)}`;
     default:
       return undefined;
   }
+}
+
+const MISSING = "required field is missing";
+
+/** The type as the CRD's OpenAPI schema (and so the API server) names it: an int is an integer. */
+function openApiType(issue: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidType>): string {
+  if (issue.expected === "int") return "integer";
+  return issue.expected === "number" && issue.inst instanceof z.ZodNumber && issue.inst.isInt ? "integer" : issue.expected;
+}
+
+/** What a YAML/JSON value is, in the same vocabulary. */
+function jsonType(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  return typeof v;
 }
 
 /** Kubernetes writes list positions as fields[0].type; so do we. */
@@ -81,9 +100,6 @@ function toIssues(issue: z.core.$ZodIssue, root: z.ZodType): ValidationIssue[] {
       message: `unknown field "${key}"`,
       hint: unknownFieldHint(key, root, issue.path),
     }));
-  }
-  if (issue.code === "invalid_type" && issue.input === undefined) {
-    return [{ path, message: "required field is missing" }];
   }
   return [{ path, message: issue.message }];
 }

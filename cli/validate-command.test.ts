@@ -50,6 +50,11 @@ describe("sluice validate", () => {
     expect(report.ok).toBe(true);
   });
 
+  it("says which type a field must have and which it has, not that it is missing", () => {
+    const file = pipelineFile("apiVersion: sluice.dev/v1alpha1\nkind: EventStream\nmetadata: {name: clicks}\nspec: just a string");
+    expect(validatePaths([file]).lines).toContain(`${file}: document 1 (EventStream "clicks"): spec: must be of type object, found string "just a string"`);
+  });
+
   it("reports unreadable YAML and missing paths as failures, not as empty success", () => {
     const dir = mkdtempSync(join(tmpdir(), "sluice-validate-"));
     writeFileSync(join(dir, "broken.yaml"), "kind: [unclosed");

@@ -7,7 +7,8 @@
  * (replay restarts there) and records in the metadata how far it has read ("n", see
  * runtime/aggregation-worker/checkpoint-metadata.ts). Counting from the commit would make
  * every open window look like lag. A partition the group never committed counts from its
- * oldest retained offset (what a new consumer would start from).
+ * oldest retained offset (what a new consumer would start from). A topic whose partitions
+ * are not known yet (just created) gives no observation: the caller holds replicas.
  */
 import type { KafkaAdmin as Admin } from "../../runtime/kafka/port.js";
 import type { Observation } from "./replicas.js";
@@ -17,6 +18,9 @@ export async function observeLag(admin: Admin, groupId: string, topic: string, a
   // target that fails every later refresh of this client: check first.
   if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist yet`);
   const [ends, committed, group] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] }), admin.describeGroup(groupId)]);
+  // No partitions is not an end offset of 0: taken as one, the first real observation
+  // after it would look like the whole topic arriving at once, and scale up for it.
+  if (ends.length === 0) throw new Error(`topic ${topic} has no partition offsets yet (just created); lag is observed once its partitions are known`);
   const commits = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, readPosition(Number(p.offset), p.metadata)]));
   let end = 0;
   let position = 0;

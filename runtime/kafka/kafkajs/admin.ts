@@ -55,13 +55,31 @@ export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
       const [g] = (await read(() => admin.describeGroups([groupId]))).groups;
       return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
     },
-    fetchTopicOffsets: (topic) => read(() => admin.fetchTopicOffsets(topic)),
+    fetchTopicOffsets: (topic) => read(() => topicOffsets(admin, topic)),
     describeCluster: () => read(() => admin.describeCluster()),
     deleteGroups: (ids) => open(() => admin.deleteGroups(ids)),
     deleteTopicRecords: (o) => open(() => admin.deleteTopicRecords(o)),
     reassignPartitions: (topic, assignment) =>
       open(() => admin.alterPartitionReassignments({ topics: [{ topic, partitionAssignment: assignment }] })),
   };
+}
+
+/**
+ * kafkajs asks the partitions its metadata lists for the topic; when it lists none (just
+ * after the topic was created, before its partitions are known), the answer is empty and
+ * kafkajs crashes destructuring it: "Cannot destructure property 'partitions' of
+ * 'high.pop(...)'". That says nothing to whoever reads the log, so it is named here. It
+ * is not an empty list: a caller would take "no partitions" for watermarks of 0.
+ */
+async function topicOffsets(admin: Admin, topic: string): ReturnType<KafkaAdmin["fetchTopicOffsets"]> {
+  try {
+    return await admin.fetchTopicOffsets(topic);
+  } catch (err) {
+    if (err instanceof TypeError && /partitions/.test(err.message)) {
+      throw new Error(`no offsets for topic ${topic} yet: the Kafka client knows none of its partitions (a topic just created)`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 const READ_DEADLINE_MS = 30_000;

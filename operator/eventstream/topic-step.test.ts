@@ -20,7 +20,52 @@ function fakeAdmin(partitions: number): Admin {
   } as unknown as Admin;
 }
 
+/** An admin for a cluster of `brokers` brokers without the stream's topics, whose createTopics does `create`. */
+function emptyCluster(brokers: number, create: () => Promise<boolean> = async () => true) {
+  const created: unknown[] = [];
+  const admin = {
+    listTopics: async () => [],
+    describeCluster: async () => ({ brokers: Array.from({ length: brokers }, (_, i) => ({ nodeId: i, host: "b", port: 9092 })), controller: 0, clusterId: "c" }),
+    createTopics: async (o: unknown) => {
+      created.push(o);
+      return create();
+    },
+    fetchTopicMetadata: async () => ({ topics: [{ name: "any", partitions: [0, 1, 2, 3].map((partitionId) => ({ partitionId, leader: 0 })) }] }),
+  } as unknown as Admin;
+  return { admin, created };
+}
+
 describe("ensuring a stream's topics", () => {
+  it("when the spec asks for more replicas than the cluster has brokers, says so without a retry and creates nothing", async () => {
+    const { admin, created } = emptyCluster(1);
+    const out = await ensureTopics({ withKafkaAdmin: async (fn) => fn(admin) }, stream);
+    expect(out.retry).toBe(false);
+    expect(out.condition).toEqual({
+      type: "TopicReady",
+      status: "False",
+      reason: "ReplicationFactorTooHigh",
+      message: "topic shop.views asks for replicationFactor 3, but the Kafka cluster has 1 broker: lower spec.topic.replicationFactor or add brokers",
+    });
+    expect(created).toEqual([]);
+  });
+
+  it("when Kafka refuses the topic as invalid, reports TopicRefused without a retry", async () => {
+    // kafkajs's shape: an aggregate of per-topic protocol errors.
+    const invalidConfig = Object.assign(new Error("Topic creation errors"), { errors: [Object.assign(new Error("Configuration is invalid"), { type: "INVALID_CONFIG", code: 40 })] });
+    const { admin } = emptyCluster(3, () => Promise.reject(invalidConfig));
+    const out = await ensureTopics({ withKafkaAdmin: async (fn) => fn(admin) }, stream);
+    expect(out.retry).toBe(false);
+    expect(out.condition).toMatchObject({ status: "False", reason: "TopicRefused", message: "Kafka refused topic shop.views: INVALID_CONFIG (Configuration is invalid)" });
+  });
+
+  it("when Kafka fails for a passing reason, reports KafkaUnavailable and asks for a retry", async () => {
+    const timedOut = Object.assign(new Error("Request timed out"), { type: "REQUEST_TIMED_OUT", code: 7 });
+    const { admin } = emptyCluster(3, () => Promise.reject(timedOut));
+    const out = await ensureTopics({ withKafkaAdmin: async (fn) => fn(admin) }, stream);
+    expect(out.retry).toBe(true);
+    expect(out.condition).toMatchObject({ reason: "KafkaUnavailable" });
+  });
+
   it("when Kafka is unreachable, reports KafkaUnavailable and asks for a retry", async () => {
     const out = await ensureTopics({ withKafkaAdmin: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:1")) }, stream);
     expect(out.retry).toBe(true);

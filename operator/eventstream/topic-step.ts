@@ -1,7 +1,9 @@
 /**
  * Ensure the stream's topic and dead-letter topic as declared, with the shared
  * desiredTopics/ensureTopic (no replication clamping: production gets what it declares).
- * A shrink is a spec problem (condition, no retry); anything else from Kafka is transient.
+ * What ensureTopic types as a spec problem (a shrink, more replicas than brokers, a
+ * request Kafka refuses as invalid) is a condition without a retry; anything else from
+ * Kafka is transient.
  */
 import { desiredTopics } from "../../runtime/pipeline/provision-topics.js";
 import { ensureTopic, TopicSpecError } from "../../runtime/kafka/ensure-topic.js";

@@ -1,8 +1,11 @@
 /**
  * Applies a TopicPlan with the Kafka admin client: create, grow partitions, correct config
- * drift. Shrinking is refused with a typed error that callers turn into a condition.
+ * drift. What no retry can fix is a typed error that callers turn into a condition:
+ * shrinking, more replicas than the cluster has brokers, and any request Kafka refuses as
+ * invalid (spec-refusal.ts).
  */
 import type { KafkaAdmin as Admin, NewTopic } from "./port.js";
+import { specRefusal } from "./spec-refusal.js";
 import { planTopic, type DesiredTopic, type ObservedTopic, type TopicPlan } from "./topic-plan.js";
 
 /** A spec the cluster cannot honour; retrying will not help until the spec changes. */
@@ -57,8 +60,20 @@ export async function createTopicsAndWait(admin: Pick<Admin, "createTopics" | "f
 
 export async function ensureTopic(admin: Admin, desired: DesiredTopic): Promise<TopicPlan> {
   const plan = planTopic(desired, await observeTopic(admin, desired.name, Object.keys(desired.configs)));
+  try {
+    await applyPlan(admin, desired, plan);
+  } catch (err) {
+    const refusal = specRefusal(err);
+    if (refusal) throw new TopicSpecError(`Kafka refused topic ${desired.name}: ${refusal.type} (${refusal.message})`, "TopicRefused");
+    throw err;
+  }
+  return plan;
+}
+
+async function applyPlan(admin: Admin, desired: DesiredTopic, plan: TopicPlan): Promise<void> {
   switch (plan.action) {
     case "create":
+      await refuseMoreReplicasThanBrokers(admin, desired);
       await createTopicsAndWait(admin, [{
         topic: desired.name,
         numPartitions: desired.partitions,
@@ -80,5 +95,18 @@ export async function ensureTopic(admin: Admin, desired: DesiredTopic): Promise<
     case "none":
       break;
   }
-  return plan;
+}
+
+/**
+ * Kafka alone answers "Replication-factor is invalid"; this says what was asked and what
+ * exists. Brokers are counted as the cluster reports them (the live ones), as Kafka counts
+ * them when it creates the topic; a broker that comes back is seen at the next resync.
+ */
+async function refuseMoreReplicasThanBrokers(admin: Pick<Admin, "describeCluster">, desired: DesiredTopic): Promise<void> {
+  const brokers = (await admin.describeCluster()).brokers.length;
+  if (desired.replicationFactor <= brokers) return;
+  throw new TopicSpecError(
+    `topic ${desired.name} asks for replicationFactor ${desired.replicationFactor}, but the Kafka cluster has ${brokers} broker${brokers === 1 ? "" : "s"}: lower spec.topic.replicationFactor or add brokers`,
+    "ReplicationFactorTooHigh",
+  );
 }

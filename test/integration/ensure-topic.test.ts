@@ -36,6 +36,16 @@ describe("ensureTopic on a real broker", () => {
     });
   });
 
+  it("refuses more replicas than the cluster has brokers with a spec error naming both, creating nothing", async () => {
+    const brokers = (await admin.describeCluster()).brokers.length;
+    const wide = randomName("ensure-wide");
+    const err = await ensureTopic(admin, { ...desired(1), name: wide, replicationFactor: brokers + 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TopicSpecError);
+    expect((err as TopicSpecError).reason).toBe("ReplicationFactorTooHigh");
+    expect((err as Error).message).toBe(`topic ${wide} asks for replicationFactor ${brokers + 2}, but the Kafka cluster has ${brokers} broker${brokers === 1 ? "" : "s"}: lower spec.topic.replicationFactor or add brokers`);
+    expect(await admin.listTopics()).not.toContain(wide);
+  });
+
   it("refuses to shrink with a non-retriable spec error, leaving the topic as it was", async () => {
     const err = await ensureTopic(admin, desired(1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TopicSpecError);

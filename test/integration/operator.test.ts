@@ -347,6 +347,26 @@ describe("the operator on the real testbed", () => {
     expect(events[0]!.type).toBe("Warning");
   });
 
+  it("refuses a stream asking for more replicas than the cluster has brokers as a spec problem, without a retry loop", async () => {
+    const name = "too-wide";
+    const brokers = (await admin.describeCluster()).brokers.length;
+    const requeues = async () => (await registry.getSingleMetric("sluice_operator_reconcile_total")!.get()).values.find((v) => v.labels.kind === "EventStream" && v.labels.result === "requeue")?.value ?? 0;
+    const before = await requeues();
+    const doc = stream();
+    doc.metadata.name = name;
+    doc.spec.topic = { ...doc.spec.topic, replicationFactor: brokers + 2, minInSyncReplicas: 1 };
+    apply(doc);
+    const s = await settled("eventstreams", name, (o) => condition(o, "TopicReady")?.status === "False");
+    expect(condition(s, "TopicReady")).toMatchObject({
+      reason: "ReplicationFactorTooHigh",
+      message: `topic ${namespace}.${name} asks for replicationFactor ${brokers + 2}, but the Kafka cluster has ${brokers} broker${brokers === 1 ? "" : "s"}: lower spec.topic.replicationFactor or add brokers`,
+    });
+    expect(condition(s, "Ready")).toMatchObject({ status: "False", reason: "ReplicationFactorTooHigh" });
+    // A transient failure requeues at once (the first reconcile would already count); a spec problem waits for a new spec.
+    expect(await requeues()).toBe(before);
+    expect(await admin.listTopics()).not.toContain(`${namespace}.${name}`);
+  });
+
   it("refuses a Sink naming a ClickHouse cluster it is not configured with, instead of writing to the default one", async () => {
     const k = sink();
     k.metadata.name = "elsewhere";

@@ -20,6 +20,7 @@ import { encodeRow } from "./encode-row.js";
 import { dedupToken, encodeIntent } from "./offset-intent.js";
 import { isRetriableClickHouseError, InsertRejectedError } from "./errors.js";
 import { retrying, type RetryContext } from "./retry.js";
+import { kafkaRetry, type KafkaStep } from "./kafka-retry.js";
 import type { SinkMetrics } from "./metrics.js";
 
 export interface Batch {
@@ -40,6 +41,8 @@ export interface WriterDeps {
   clickhouse: ClickHouseClient;
   producer: Producer;
   commit(partition: number, offset: number, metadata: string | null): Promise<void>;
+  /** How long a Kafka step (commit, dead-letter send) may keep failing before the sink fails, in ms. */
+  kafkaRetryDeadlineMs: number;
   metrics: SinkMetrics;
   now(): number;
 }
@@ -63,10 +66,11 @@ export async function writeBatch(deps: WriterDeps, batch: Batch, ctx: RetryConte
   const { unique, dropped } = dedupeByEventId(valid);
   const range = `${batch.start}-${batch.end}`;
 
-  if (!batch.replay) await retrying(`commit intent p${batch.partition} ${range}`, ctx, () => deps.commit(batch.partition, batch.start, encodeIntent(batch.end)));
+  const kafka = (step: KafkaStep) => kafkaRetry(step, deps.kafkaRetryDeadlineMs);
+  if (!batch.replay) await retrying(`commit intent p${batch.partition} ${range}`, ctx, () => deps.commit(batch.partition, batch.start, encodeIntent(batch.end)), kafka("commit intent"));
   if (poison.length > 0) {
     const messages = poison.map((p) => deadLetterMessage(p, sink.stream.topic, deps.sinkLabel));
-    await retrying(`dead-letter p${batch.partition} ${range}`, ctx, () => deps.producer.send({ topic: sink.stream.deadLetterTopic, messages }));
+    await retrying(`dead-letter p${batch.partition} ${range}`, ctx, () => deps.producer.send({ topic: sink.stream.deadLetterTopic, messages }), kafka("dead-letter"));
   }
   let skippedInsert = false;
   if (unique.length > 0) {
@@ -75,7 +79,7 @@ export async function writeBatch(deps: WriterDeps, batch: Batch, ctx: RetryConte
     if (!skippedInsert) await insert(deps, batch, unique, ctx);
     failpoint("sink.after-insert");
   }
-  await retrying(`commit p${batch.partition} ${batch.end}`, ctx, () => deps.commit(batch.partition, batch.end, null));
+  await retrying(`commit p${batch.partition} ${batch.end}`, ctx, () => deps.commit(batch.partition, batch.end, null), kafka("commit"));
 
   const m = deps.metrics;
   const label = { sink: deps.sinkLabel };

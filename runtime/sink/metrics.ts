@@ -18,6 +18,10 @@ export interface SinkMetrics {
   batchBytes: Histogram<"sink">;
   insertSeconds: Histogram<"sink">;
   insertRetries: Counter<"sink">;
+  /** Kafka calls that failed and were retried, by step (kafka-retry.ts). */
+  kafkaRetries: Counter<"sink" | "step">;
+  /** Kafka steps waiting out an error right now: non-zero while a coordinator moves, say. */
+  kafkaRetrying: Gauge<"sink" | "step">;
   eventToWrittenSeconds: Histogram<"sink">;
   ingestToWrittenSeconds: Histogram<"sink">;
   duplicatesDropped: Counter<"sink">;
@@ -58,6 +62,10 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
     batchBytes: histogram("sluice_sink_batch_bytes", "Kafka record bytes per written batch.", [1e3, 1e4, 1e5, 1e6, 1e7, 1e8]),
     insertSeconds: histogram("sluice_sink_insert_seconds", "Latency of one acknowledged ClickHouse insert.", latencyBuckets),
     insertRetries: counter("sluice_sink_insert_retries_total", "ClickHouse inserts that failed and were retried."),
+    kafkaRetries: once(registry, "sluice_sink_kafka_retries_total", () =>
+      new Counter({ name: "sluice_sink_kafka_retries_total", help: "Kafka calls (offset reads, commits, dead-letter sends) that failed and were retried, by step.", labelNames: ["sink", "step"] as const, registers: reg })),
+    kafkaRetrying: once(registry, "sluice_sink_kafka_retrying", () =>
+      new Gauge({ name: "sluice_sink_kafka_retrying", help: "Kafka steps retrying an error right now, by step (0 once they succeed).", labelNames: ["sink", "step"] as const, registers: reg })),
     eventToWrittenSeconds: histogram("sluice_sink_event_to_written_seconds", "Event time to written in ClickHouse.", latencyBuckets),
     ingestToWrittenSeconds: histogram("sluice_sink_ingest_to_written_seconds", "Ingest (collector accept, else Kafka timestamp) to written in ClickHouse.", latencyBuckets),
     duplicatesDropped: counter("sluice_sink_duplicates_dropped_total", "Rows dropped by in-batch dedupe on event id."),

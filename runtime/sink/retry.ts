@@ -1,7 +1,8 @@
 /**
  * Retrying one step of a batch until it succeeds, the partition is lost, or the sink
- * stops. Never gives up on its own for a retriable error: skipping a batch would lose
- * data. Errors that cannot pass by themselves are rethrown after a few attempts.
+ * stops. Never skips: skipping a batch would lose data. Errors that cannot pass by
+ * themselves are rethrown after a few attempts; with a deadline, so is an error that
+ * outlasted it (the worker then fails loudly instead of waiting in silence).
  */
 import { backoffDelay, type BackoffOptions } from "./backoff.js";
 
@@ -10,7 +11,21 @@ export interface RetryContext {
   shouldContinue(): boolean;
   signal: AbortSignal;
   backoff: BackoffOptions;
-  onRetry(what: string, attempt: number, err: unknown, delayMs: number): void;
+  /** `step` is the low-cardinality name of what failed (RetryOptions.step), for metrics. */
+  onRetry(what: string, attempt: number, err: unknown, delayMs: number, step?: string): void;
+  /** Called once when a step that onRetry was called for ends, however it ends. */
+  onSettled?(what: string, step?: string): void;
+}
+
+export interface RetryOptions {
+  /** Errors for which this is false count towards `maxNonRetriable`. Default: all are retriable. */
+  isRetriable?: (e: unknown) => boolean;
+  /** Attempts that failed with a non-retriable error before it is rethrown. Default 3. */
+  maxNonRetriable?: number;
+  /** An error still failing this long after the first failure is rethrown as RetriesExhausted. Default: never. */
+  deadlineMs?: number;
+  /** Names the kind of step (e.g. "commit") for onRetry and onSettled. */
+  step?: string;
 }
 
 export class Abandoned extends Error {
@@ -20,24 +35,37 @@ export class Abandoned extends Error {
   }
 }
 
-export async function retrying<T>(
-  what: string,
-  ctx: RetryContext,
-  fn: () => Promise<T>,
-  { isRetriable = () => true, maxNonRetriable = 3 }: { isRetriable?: (e: unknown) => boolean; maxNonRetriable?: number } = {},
-): Promise<T> {
+export class RetriesExhausted extends Error {
+  constructor(what: string, readonly attempts: number, readonly elapsedMs: number, readonly lastError: unknown) {
+    super(`${what} still failing after ${attempts} attempts in ${Math.round(elapsedMs / 1000)} s: ${(lastError as Error)?.message ?? String(lastError)}`, { cause: lastError });
+    this.name = "RetriesExhausted";
+  }
+}
+
+export async function retrying<T>(what: string, ctx: RetryContext, fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const { isRetriable = () => true, maxNonRetriable = 3, deadlineMs = Infinity, step } = opts;
   let nonRetriable = 0;
-  for (let attempt = 1; ; attempt++) {
-    if (!ctx.shouldContinue()) throw new Abandoned(what);
-    try {
-      return await fn();
-    } catch (err) {
+  let firstFailureAt: number | undefined;
+  let retried = false;
+  try {
+    for (let attempt = 1; ; attempt++) {
       if (!ctx.shouldContinue()) throw new Abandoned(what);
-      if (!isRetriable(err) && ++nonRetriable >= maxNonRetriable) throw err;
-      const delay = backoffDelay(attempt, ctx.backoff);
-      ctx.onRetry(what, attempt, err, delay);
-      await sleep(delay, ctx.signal);
+      try {
+        return await fn();
+      } catch (err) {
+        if (!ctx.shouldContinue()) throw new Abandoned(what);
+        if (!isRetriable(err) && ++nonRetriable >= maxNonRetriable) throw err;
+        firstFailureAt ??= Date.now();
+        const delay = backoffDelay(attempt, ctx.backoff);
+        const elapsed = Date.now() - firstFailureAt;
+        if (elapsed + delay > deadlineMs) throw new RetriesExhausted(what, attempt, elapsed, err);
+        retried = true;
+        ctx.onRetry(what, attempt, err, delay, step);
+        await sleep(delay, ctx.signal);
+      }
     }
+  } finally {
+    if (retried) ctx.onSettled?.(what, step);
   }
 }
 

@@ -21,6 +21,7 @@ import { sinkMetrics } from "./metrics.js";
 import { decodeIntent } from "./offset-intent.js";
 import { newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
 import { retrying, type RetryContext } from "./retry.js";
+import { defaultKafkaRetryDeadlineMs, isKafkaStep, kafkaRetry } from "./kafka-retry.js";
 
 export interface SinkOptions {
   sink: CompiledSink;
@@ -37,6 +38,11 @@ export interface SinkOptions {
    * bounds recovery time. Default 30 s; crash tests use the broker minimum, 6 s.
    */
   sessionTimeoutMs?: number;
+  /**
+   * How long a Kafka step (reading offsets, committing, dead-lettering) may keep failing
+   * with an error waiting can fix before the sink fails, in ms. Default 5 minutes.
+   */
+  kafkaRetryDeadlineMs?: number;
 }
 
 export interface SinkHandle {
@@ -54,6 +60,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const log = opts.logger ?? jsonLogger("sink");
   const limits = sink.batching;
   const metrics = sinkMetrics(opts.registry);
+  const kafkaRetryDeadlineMs = opts.kafkaRetryDeadlineMs ?? defaultKafkaRetryDeadlineMs;
 
   const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
   const features = await detectServerFeatures(clickhouse);
@@ -91,19 +98,31 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   };
 
   const deps: WriterDeps = {
-    sink, sinkLabel: label, features, clickhouse, producer, metrics, now: () => Date.now(),
+    sink, sinkLabel: label, features, clickhouse, producer, metrics, kafkaRetryDeadlineMs, now: () => Date.now(),
     commit: async (partition, offset, metadata) => {
       await consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
     },
+  };
+  // A Kafka step that is retrying shows in sluice_sink_kafka_retrying until it ends, and
+  // each retry in sluice_sink_kafka_retries_total: a coordinator move is visible, not silent.
+  const countKafkaRetry = (attempt: number, step: string | undefined): void => {
+    if (!isKafkaStep(step)) return;
+    metrics.kafkaRetries.inc({ sink: label, step });
+    if (attempt === 1) metrics.kafkaRetrying.inc({ sink: label, step });
+  };
+  const kafkaRetrySettled = (_what: string, step: string | undefined): void => {
+    if (isKafkaStep(step)) metrics.kafkaRetrying.dec({ sink: label, step });
   };
   const retryCtx = (s: PartitionState): RetryContext => ({
     shouldContinue: () => !stopping && !failure && !s.revoked,
     signal: abort.signal,
     backoff: opts.backoff ?? defaultBackoff,
-    onRetry: (what, attempt, err, delayMs) => {
+    onRetry: (what, attempt, err, delayMs, step) => {
       if (what.startsWith("insert")) metrics.insertRetries.inc({ sink: label });
+      countKafkaRetry(attempt, step);
       log.warn("batch step failed, retrying", { sink: label, step: what, attempt, delayMs, error: (err as Error).message });
     },
+    onSettled: kafkaRetrySettled,
   });
 
   const maybeFlush = (s: PartitionState): void => {
@@ -137,18 +156,23 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       });
   };
 
-  // Offset reads happen at every rebalance, often while a broker is failing: they are
-  // retried until they succeed or the sink stops, never a reason for the worker to die.
+  // Offset reads happen at every rebalance, often while a broker is failing or the group's
+  // coordinator is moving: retried like every Kafka step (kafka-retry.ts), never a reason
+  // for the worker to die unless waiting cannot fix it.
   const readCtx: RetryContext = {
     shouldContinue: () => !stopping && !failure,
     signal: abort.signal,
     backoff: opts.backoff ?? defaultBackoff,
-    onRetry: (what, attempt, err, delayMs) => log.warn("reading offsets failed, retrying", { sink: label, step: what, attempt, delayMs, error: (err as Error).message }),
+    onRetry: (what, attempt, err, delayMs, step) => {
+      countKafkaRetry(attempt, step);
+      log.warn("reading offsets failed, retrying", { sink: label, step: what, attempt, delayMs, error: (err as Error).message });
+    },
+    onSettled: kafkaRetrySettled,
   };
   const readOffsets = () =>
     retrying("read committed offsets and watermarks", readCtx, () =>
       Promise.all([admin.fetchOffsets({ groupId: sink.groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
-    );
+    kafkaRetry("read offsets", kafkaRetryDeadlineMs));
 
   /** Reads committed offsets (and intents) and low watermarks; refuses to start past a retention gap. */
   const initPartitions = async (partitions: number[]): Promise<void> => {
@@ -226,7 +250,14 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
    * records we never wrote, and the client silently jumped.
    */
   const retentionGap = async (s: PartitionState): Promise<boolean> => {
-    const low = Number((await retrying("read watermarks", readCtx, () => admin.fetchTopicOffsets(topic))).find((w) => w.partition === s.partition)?.low ?? 0);
+    let watermarks;
+    try {
+      watermarks = await retrying("read watermarks", readCtx, () => admin.fetchTopicOffsets(topic), kafkaRetry("read watermarks", kafkaRetryDeadlineMs));
+    } catch (err) {
+      fail(err as Error);
+      return true;
+    }
+    const low = Number(watermarks.find((w) => w.partition === s.partition)?.low ?? 0);
     if (low <= s.nextOffset) return false;
     fail(new RetentionGapError(topic, [{ partition: s.partition, committedOffset: s.nextOffset, lowWatermark: low }]));
     return true;
@@ -262,7 +293,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
 
   // Check every partition before the first fetch: a client that meets an out-of-range
   // offset resets to "earliest" by itself, and the evidence of the gap is gone.
-  const precheck = await initPartitions((await readOffsets())[1].map((w) => w.partition)).then(
+  const precheck = await readOffsets().then(([, watermarks]) => initPartitions(watermarks.map((w) => w.partition))).then(
     () => true,
     (err: Error) => (fail(err), false),
   );

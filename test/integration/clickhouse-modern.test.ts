@@ -128,7 +128,7 @@ function writer(sink: CompiledSink, f: ServerFeatures = features) {
   const deps: WriterDeps = {
     sink, sinkLabel: `test/${sink.name}`, features: f, clickhouse: ch, producer: noKafka,
     commit: async (partition, offset, metadata) => void commits.push({ partition, offset, metadata }),
-    metrics: sinkMetrics(createRegistry(false)), now: () => BASE_MS,
+    kafkaRetryDeadlineMs: 60_000, metrics: sinkMetrics(createRegistry(false)), now: () => BASE_MS,
   };
   const write = (start: number, end: number, replay = false) => writeBatch(deps, { partition: 0, start, end, records: records(sink.stream, start, end), replay } satisfies Batch, failFast);
   return { write, commits };

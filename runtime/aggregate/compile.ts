@@ -27,6 +27,12 @@ export interface CompiledAggregation {
   earlyFiringsMs: number | undefined;
   groupBy: string[];
   measures: CompiledMeasure[];
+  /**
+   * The stream is keyed by a group-by field, so each group's events come from one partition:
+   * a window's state may go once the partitions that fed it have moved past it, instead of
+   * waiting for every owned partition (see engine.ts).
+   */
+  groupsInOnePartition?: boolean;
 }
 
 /** Output columns the engine writes besides group-by fields and measures. */

@@ -2,45 +2,43 @@
  * The event-time aggregation operator: folds events into windows, tracks the watermark,
  * and says what to write. Pure apart from the injected clock; no I/O.
  *
- * Firings (W = the worker's watermark; events at or after W are on time):
- * - early: every earlyFiringsMs of processing time, for open windows changed since last emitted;
- * - on_time: once, when W >= windowEnd;
- * - late: at once, whenever an event within allowed lateness corrects a closed window;
- * - an event whose windows all have W >= windowEnd + allowedLateness is too late: it is
- *   returned as a late-event output and counted, never dropped silently. The window state
- *   is dropped at that same moment, so memory is bounded by the windows still accepting events.
+ * Two watermarks, for two different jobs:
+ * - Decisions (is an event too late, may a window's state go) use the watermark of the
+ *   partition the event came from: D(p) = newest event time p has shown − maxOutOfOrderness.
+ *   It is a function of that partition's own prefix only, so every decision is the same
+ *   whatever the interleaving across partitions, after any crash, replay or hand-over, and
+ *   with or without idleness. That makes the final results a function of the input alone.
+ * - Firing (when a row is written on time) uses W, the minimum over owned partitions with
+ *   idleness (watermark.ts). It only decides when rows appear, never what they hold.
  *
- * Every row is the window's FULL value with a version derived from the input (see
- * versionOf), so an upsert table keeps the newest and a replay rewrites identical rows.
+ * Rules (L = allowed lateness):
+ * - fixed windows: an event is counted in each of its windows with end + L > D(p); a window
+ *   it misses is reported, with the event, as a late output (`missed`), never dropped silently;
+ * - sessions: an event is counted when the session it opens on its own, [t, t + gap), is not
+ *   yet final: t + gap + L > D(p). Counted events' intervals that overlap merge, so the final
+ *   sessions are the connected runs of counted events, in whatever order they arrive;
+ * - firings (fixed windows): early (every earlyFiringsMs for changed open windows), on_time
+ *   once W ≥ end, late at once for a correction after that. Every row is the window's FULL
+ *   value with an input-derived version (versionOf), so an upsert table keeps the newest.
+ * - sessions are written once, when final (below): a session's key (start, end) changes as it
+ *   grows, and which intermediate keys a run passes through depends on arrival order, so
+ *   intermediate rows could not be retracted exactly after a crash. Final rows never change.
  *
- * Replay without a state store: offsets are committed only up to the earliest offset an
- * open window still needs (committableOffsets). After a crash a new engine resumes from a
- * Checkpoint (those offsets plus the watermark state, small enough for Kafka's per-partition
- * commit metadata) and reads from there. Every event of every window that was open at the
- * checkpoint is at or after those offsets, so those windows are rebuilt from exactly the
- * same events and reach exactly the same values and versions. Windows closed before the
- * checkpoint were already written in full; the restored watermark marks them too late, and
- * replayed events (offset below the checkpoint's nextOffset) that no open window takes are
- * skipped quietly: they were folded into a finished window or reported late the first time.
- * Rows re-emitted while a window is being rebuilt carry lower versions than the rows already
- * written, so they never win. This holds for the same per-partition order and the same
- * interleaving across partitions, without idleness (processing time) moving the watermark.
- * Partitions handed over from owners that had moved their watermarks differently resume
- * with the lowest one, but each partition's events are judged by no less than the
- * watermark they were judged by before (watermarkFloor), so a window that partition had
- * finished is never reopened by a lower watermark from another partition.
+ * State goes once no event can still be counted in it: D ≥ dropAt (end + L for fixed windows,
+ * end + gap + L for sessions: a later counted event could still overlap it before that). D is
+ * the minimum over the partitions that may feed the window: every owned partition, or, when
+ * groups live in one partition (`groupsInOnePartition`: the stream is keyed by a group-by
+ * field), the partitions that fed it. A window leaves with its final row written.
  *
- * Sessions need more: which events form a session depends on when earlier sessions closed,
- * i.e. on the watermark's history, so a replay judged by the checkpoint's watermark would
- * skip old events of a still-open session and write a narrower phantom. So a session
- * checkpoint is a consistent cut: each session remembers the engine's progress (offsets,
- * per-partition event times, watermark) from just before its first event (its Origin), and
- * the checkpoint is the earliest open session's Origin. The replay starts from that exact
- * state and sees the same events in the same order, so it makes the same merge and close
- * decisions. Sessions that were open at that point but closed before the checkpoint are
- * rebuilt only in part; they all end at or before finalWatermarkMs − allowed lateness (the
- * watermark when the checkpoint was taken), were written in full before, and are not
- * written again: the engine suppresses output for them (see suppressed()).
+ * Replay without a state store: each partition commits the earliest offset an open window
+ * still needs, and the checkpoint (commit metadata) carries D(p) as it was at that offset and
+ * at the newest offset read. A new engine resumes each partition with its D at the commit, so
+ * the replay makes every decision again exactly as the first time. Windows open at the
+ * checkpoint are rebuilt from all their events. Windows that were already final (written in
+ * full) may be rebuilt from part of their events; they are recognised by the checkpoint's
+ * newest D and not written again (for sessions a part would be a narrower phantom row).
+ * Late outputs for events read before the checkpoint were written before it, and are not
+ * repeated.
  */
 import type { CompiledAggregation } from "./compile.js";
 import { WatermarkTracker } from "./watermark.js";
@@ -50,38 +48,38 @@ import {
   mergeWindowState,
   newWindowState,
   resultRow,
-  retractionRow,
-  versionOf,
   windowId,
   type AggregationEvent,
   type Firing,
   type ResultRow,
-  type RetractionRow,
   type WindowState,
 } from "./window-state.js";
-import { fixedWindowsFor, mergeSession, sessionFor } from "./windows.js";
+import { fixedWindowsFor, mergeSession, sessionFor, type Interval } from "./windows.js";
 
-export type { AggregationEvent, Firing, ResultRow, RetractionRow } from "./window-state.js";
+export type { AggregationEvent, Firing, ResultRow } from "./window-state.js";
 
+/**
+ * `late`: an event missed some of its windows (`missed`). `counted` says whether another of
+ * its windows took it (sliding windows): then it is both in a count and in the late output.
+ */
 export type Output =
   | { kind: "result"; row: ResultRow }
-  | { kind: "retract"; row: RetractionRow }
-  | { kind: "late"; event: AggregationEvent; reason: string };
+  | { kind: "late"; event: AggregationEvent; reason: string; missed: Interval[]; counted: boolean };
 
-/** What to store with the committed offsets (JSON-safe: null stands for "no progress yet"). */
+/** What to store with the committed offsets (JSON-safe: null stands for "no event yet"). */
 export interface Checkpoint {
-  /** The watermark to resume with: the current one, or for sessions the earliest open one's Origin. */
-  watermarkMs: number | null;
-  /** Sessions: the watermark when the checkpoint was taken (sessions it closed are final). */
-  finalWatermarkMs?: number | null;
-  partitions: Record<string, { commitOffset: number; nextOffset: number; maxEventTimeMs: number | null; watermarkMs?: number | null }>;
-}
-
-/** The engine's progress just before an event: where a replay that must see that event starts. */
-interface Origin {
-  readonly seq: number;
-  readonly watermarkMs: number;
-  readonly partitions: ReadonlyMap<number, { offset: number | undefined; maxEventTimeMs: number }>;
+  partitions: Record<
+    string,
+    {
+      commitOffset: number;
+      /** The next offset after the newest one read (late outputs below it were written). */
+      nextOffset: number;
+      /** Newest event time of the partition's events before commitOffset. */
+      maxEventTimeMs: number | null;
+      /** Newest event time before nextOffset: windows final by it were written in full. */
+      finalMaxEventTimeMs: number | null;
+    }
+  >;
 }
 
 export interface StateSize {
@@ -92,31 +90,29 @@ export interface StateSize {
 
 export type Clock = () => number;
 
+const ALL = -1;
+
 export class AggregationEngine {
   private watermarkMs = Number.NEGATIVE_INFINITY;
+  /** Per partition newest event time (decisions) and idleness (firing). */
   private readonly tracker: WatermarkTracker;
   private readonly windows = new Map<string, WindowState>();
   private readonly sessions = new Map<string, WindowState[]>();
+  /** Windows by the partition whose decision watermark may drop them (ALL: every owned one). */
+  private readonly dropBuckets = new Map<number, Set<WindowState>>();
+  private readonly nextDropMs = new Map<number, number>();
+  private nextFireMs = Number.POSITIVE_INFINITY;
   private readonly nextOffsets = new Map<number, number>();
   private readonly resumeCommits = new Map<number, number>();
   private readonly replayUpTo = new Map<number, number>();
-  /**
-   * Tumbling/sliding: the watermark each resumed partition's events were already judged by
-   * (its own checkpoint's). The engine resumes with the lowest watermark of all its
-   * partitions, but a partition handed over from an owner that had moved further must not
-   * have its windows reopened: an event judged late (or folded into a window already
-   * written in full) would be counted a second time.
-   */
-  private readonly watermarkFloor = new Map<number, number>();
-  private nextDeadlineMs = Number.POSITIVE_INFINITY;
+  /** The checkpoint's newest event time per partition: windows final by it are not rewritten. */
+  private readonly finalMax = new Map<number, number>();
   private nextEarlyAtMs: number;
-  /** Sessions: events seen (orders Origins), the Origin of each open session, output suppressed below this. */
-  private seq = 0;
-  private lastOrigin: Origin | undefined;
-  private readonly origins = new Map<WindowState, Origin>();
-  private finalWatermarkMs = Number.NEGATIVE_INFINITY;
-  /** Too-late events reported (for metrics). */
+  private readonly localGroups: boolean;
+  /** Events that missed every window (for metrics). */
   lateEvents = 0;
+  /** (event, window) pairs not counted, including those of wholly late events (for metrics). */
+  missedWindows = 0;
   /** Redelivered events a window had already folded in (for metrics). */
   duplicates = 0;
 
@@ -126,6 +122,7 @@ export class AggregationEngine {
     resume?: Checkpoint,
   ) {
     this.tracker = new WatermarkTracker(config.maxOutOfOrdernessMs, config.idleTimeoutMs);
+    this.localGroups = config.groupsInOnePartition === true;
     const now = clock();
     this.nextEarlyAtMs = now + (config.earlyFiringsMs ?? 0);
     if (resume) this.restore(resume, now);
@@ -142,7 +139,7 @@ export class AggregationEngine {
       this.nextOffsets.delete(p);
       this.resumeCommits.delete(p);
       this.replayUpTo.delete(p);
-      this.watermarkFloor.delete(p);
+      this.finalMax.delete(p);
     }
   }
 
@@ -150,107 +147,67 @@ export class AggregationEngine {
     const now = this.clock();
     const out: Output[] = [];
     const p = event.partition;
-    this.seq++;
+    this.tracker.assign(p, now);
     const replayed = event.offset < (this.replayUpTo.get(p) ?? Number.NEGATIVE_INFINITY);
-    const accepted = this.config.window.type === "session" ? this.foldSession(event, replayed, out) : this.foldFixed(event, out);
+    const decision = this.decisionWatermark(p);
+    const missed = this.config.window.type === "session" ? this.foldSession(event, decision) : this.foldFixed(event, decision, out);
     this.nextOffsets.set(p, Math.max(this.nextOffsets.get(p) ?? 0, event.offset + 1));
-    if (!accepted && !replayed) {
-      this.lateEvents++;
-      out.push({ kind: "late", event, reason: `event time ${event.eventTimeMs} is later than the allowed lateness: watermark ${this.watermarkMs}, allowed lateness ${this.config.allowedLatenessMs} ms` });
+    if (missed.windows.length > 0) {
+      this.missedWindows += missed.windows.length;
+      if (!missed.counted) this.lateEvents++;
+      // Replayed: its late output was written before the checkpoint this engine resumed from.
+      if (!replayed) out.push({ kind: "late", event, reason: lateReason(missed.windows, missed.counted, p, decision, this.config.allowedLatenessMs), missed: missed.windows, counted: missed.counted });
     }
     this.tracker.observe(p, event.eventTimeMs, now);
     this.advanceTo(this.tracker.current(now), out);
+    this.dropFinal(p, out);
     return out;
   }
 
-  /** Processing-time timer: idleness may move the watermark; early firings are due. */
+  /** Processing-time timer: idleness may move the firing watermark; early firings are due. */
   onTick(nowMs: number): Output[] {
     const out: Output[] = [];
     this.advanceTo(this.tracker.current(nowMs), out);
     const every = this.config.earlyFiringsMs;
     if (every !== undefined && nowMs >= this.nextEarlyAtMs) {
-      for (const s of this.windows.values()) if (s.dirty && !s.firedOnTime) this.emit(s, "early", out);
+      if (this.config.window.type !== "session") for (const s of this.windows.values()) if (s.dirty && !s.firedOnTime) this.emit(s, "early", out);
       this.nextEarlyAtMs = nowMs + every;
     }
     return out;
   }
 
-  /** End of a bounded input: the watermark jumps to +∞, so every window fires and is dropped. */
+  /** End of a bounded input: every window fires and is dropped. */
   finish(): Output[] {
     const out: Output[] = [];
     this.advanceTo(Number.POSITIVE_INFINITY, out);
+    for (const s of [...this.windows.values()]) this.close(s, out);
     return out;
   }
 
+  /** The firing watermark W (for metrics: how far behind event time the worker is). */
   currentWatermarkMs(): number {
     return this.watermarkMs;
   }
 
-  /** Per owned partition: the offset to commit (the next one to read after a restart). */
+  /** Per owned partition: the offset to commit (the earliest one an open window still needs). */
   committableOffsets(): Map<number, number> {
-    const offsets = new Map<number, number>();
-    for (const p of this.tracker.owned()) {
-      const next = this.nextOffsets.get(p) ?? this.resumeCommits.get(p);
-      if (next !== undefined) offsets.set(p, next);
-    }
-    const origin = this.earliestOrigin();
-    if (origin) {
-      // Sessions: the consistent cut (see the header); a partition the Origin never read
-      // from keeps its committed offset.
-      for (const p of offsets.keys()) {
-        const o = origin.partitions.get(p)?.offset;
-        if (o === undefined) offsets.delete(p);
-        else offsets.set(p, o);
-      }
-      return offsets;
-    }
-    for (const s of this.windows.values()) {
-      for (const [p, o] of s.minOffsets) {
-        const c = offsets.get(p);
-        if (c !== undefined && o < c) offsets.set(p, o);
-      }
-    }
-    return offsets;
-  }
-
-  private earliestOrigin(): Origin | undefined {
-    let earliest: Origin | undefined;
-    for (const o of this.origins.values()) if (!earliest || o.seq < earliest.seq) earliest = o;
-    return earliest;
-  }
-
-  /** The engine's state before the current event (nextOffsets and the watermark move after the fold). */
-  private originNow(e: AggregationEvent): Origin {
-    if (this.lastOrigin?.seq === this.seq) return this.lastOrigin;
-    const partitions = new Map<number, { offset: number | undefined; maxEventTimeMs: number }>();
-    for (const p of this.tracker.owned()) {
-      partitions.set(p, { offset: this.nextOffsets.get(p) ?? this.resumeCommits.get(p), maxEventTimeMs: this.tracker.maxEventTimeMs(p) ?? Number.NEGATIVE_INFINITY });
-    }
-    const own = partitions.get(e.partition);
-    partitions.set(e.partition, { offset: own?.offset ?? e.offset, maxEventTimeMs: own?.maxEventTimeMs ?? Number.NEGATIVE_INFINITY });
-    return (this.lastOrigin = { seq: this.seq, watermarkMs: this.watermarkMs, partitions });
+    return new Map([...this.cut()].map(([p, c]) => [p, c.offset]));
   }
 
   checkpoint(): Checkpoint {
     const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : x);
-    const origin = this.earliestOrigin();
     const partitions: Checkpoint["partitions"] = {};
-    for (const [p, commitOffset] of this.committableOffsets()) {
+    for (const [p, c] of this.cut()) {
       partitions[String(p)] = {
-        commitOffset,
-        nextOffset: this.nextOffsets.get(p) ?? this.replayUpTo.get(p) ?? commitOffset,
-        maxEventTimeMs: finite(origin ? origin.partitions.get(p)?.maxEventTimeMs : this.tracker.maxEventTimeMs(p)),
+        commitOffset: c.offset,
+        // A replay still below where the last checkpoint had read keeps that mark: late
+        // outputs up to it were written by the engine before, not by this one.
+        nextOffset: Math.max(this.nextOffsets.get(p) ?? c.offset, this.replayUpTo.get(p) ?? c.offset),
+        maxEventTimeMs: finite(c.maxEventTimeMs),
+        finalMaxEventTimeMs: finite(Math.max(this.maxEventTime(p), this.finalMax.get(p) ?? Number.NEGATIVE_INFINITY)),
       };
     }
-    const watermarkMs = finite(origin ? origin.watermarkMs : this.watermarkMs);
-    if (this.config.window.type !== "session") {
-      for (const [p, x] of Object.entries(partitions)) {
-        const floor = this.watermarkFloor.get(Number(p));
-        if (floor !== undefined && floor > this.watermarkMs) x.watermarkMs = floor;
-      }
-      return { watermarkMs, partitions };
-    }
-    return { watermarkMs, finalWatermarkMs: finite(Math.max(this.watermarkMs, this.finalWatermarkMs)), partitions };
+    return { partitions };
   }
 
   stateSize(): StateSize {
@@ -263,90 +220,108 @@ export class AggregationEngine {
     return { windows: this.windows.size, groups: groups.size, eventIds };
   }
 
+  /** Per owned partition: the earliest offset an open window needs, and the newest event time before it. */
+  private cut(): Map<number, { offset: number; maxEventTimeMs: number }> {
+    const cut = new Map<number, { offset: number; maxEventTimeMs: number }>();
+    for (const p of this.tracker.owned()) {
+      const next = this.nextOffsets.get(p) ?? this.resumeCommits.get(p);
+      if (next !== undefined) cut.set(p, { offset: next, maxEventTimeMs: this.maxEventTime(p) });
+    }
+    for (const s of this.windows.values()) {
+      for (const [p, first] of s.firstSeen) {
+        const c = cut.get(p);
+        if (c !== undefined && first.offset < c.offset) cut.set(p, { offset: first.offset, maxEventTimeMs: first.maxEventTimeMs });
+      }
+    }
+    return cut;
+  }
+
   private restore(resume: Checkpoint, now: number): void {
-    this.watermarkMs = resume.watermarkMs ?? Number.NEGATIVE_INFINITY;
-    this.finalWatermarkMs = resume.finalWatermarkMs ?? Number.NEGATIVE_INFINITY;
     for (const [key, p] of Object.entries(resume.partitions)) {
       const partition = Number(key);
       this.tracker.assign(partition, now, p.maxEventTimeMs ?? Number.NEGATIVE_INFINITY);
       this.resumeCommits.set(partition, p.commitOffset);
       this.replayUpTo.set(partition, p.nextOffset);
-      if (typeof p.watermarkMs === "number") this.watermarkFloor.set(partition, p.watermarkMs);
+      if (p.finalMaxEventTimeMs !== null) this.finalMax.set(partition, p.finalMaxEventTimeMs);
     }
   }
 
-  /** A window is closed for an event of `partition` once its own judged-by watermark passed it. */
-  private tooLate(windowEnd: number, partition?: number): boolean {
-    const floor = partition === undefined ? Number.NEGATIVE_INFINITY : (this.watermarkFloor.get(partition) ?? Number.NEGATIVE_INFINITY);
-    return Math.max(this.watermarkMs, floor) >= windowEnd + this.config.allowedLatenessMs;
+  private maxEventTime(p: number): number {
+    return this.tracker.maxEventTimeMs(p) ?? Number.NEGATIVE_INFINITY;
   }
 
-  private foldFixed(e: AggregationEvent, out: Output[]): boolean {
+  private decisionWatermark(p: number): number {
+    return this.maxEventTime(p) - this.config.maxOutOfOrdernessMs;
+  }
+
+  /** The lowest decision watermark among the partitions that may still feed `s`. */
+  private horizon(s: WindowState, maxOf: (p: number) => number): number {
+    let h = Number.POSITIVE_INFINITY;
+    for (const p of this.localGroups ? s.firstSeen.keys() : this.tracker.owned()) h = Math.min(h, maxOf(p) - this.config.maxOutOfOrdernessMs);
+    return h;
+  }
+
+  /** Once its horizon reaches this, no event can be counted in the window any more. */
+  private dropAt(s: WindowState): number {
+    const w = this.config.window;
+    return s.end + this.config.allowedLatenessMs + (w.type === "session" ? w.gapMs : 0);
+  }
+
+  private foldFixed(e: AggregationEvent, decision: number, out: Output[]): { windows: Interval[]; counted: boolean } {
     const w = this.config.window;
     if (w.type === "session") throw new Error("foldFixed called for a session window");
     const g = groupKeyOf(this.config.groupBy, e.row);
-    let accepted = false;
+    const missed: Interval[] = [];
+    let counted = false;
     for (const interval of fixedWindowsFor(e.eventTimeMs, w.sizeMs, w.slideMs)) {
-      if (this.tooLate(interval.end, e.partition)) continue;
-      accepted = true;
+      if (interval.end + this.config.allowedLatenessMs <= decision) {
+        missed.push(interval);
+        continue;
+      }
+      counted = true;
       const id = windowId({ groupKey: g.key, ...interval });
       let s = this.windows.get(id);
       if (!s) this.track((s = newWindowState(this.config, g, interval)));
-      if (addEvent(this.config, s, e)) this.fireIfClosed(s, out);
-      else this.duplicates++;
+      this.fold(s, e);
+      this.fireIfClosed(s, out);
     }
-    return accepted;
+    return { windows: missed, counted };
   }
 
-  private foldSession(e: AggregationEvent, replayed: boolean, out: Output[]): boolean {
+  private foldSession(e: AggregationEvent, decision: number): { windows: Interval[]; counted: boolean } {
     const w = this.config.window;
     if (w.type !== "session") throw new Error("foldSession called for a fixed window");
+    const own = sessionFor(e.eventTimeMs, w.gapMs);
+    if (own.end + this.config.allowedLatenessMs <= decision) return { windows: [own], counted: false };
     const g = groupKeyOf(this.config.groupBy, e.row);
-    const open = this.sessions.get(g.key) ?? [];
-    const { absorbed, merged } = mergeSession(open, sessionFor(e.eventTimeMs, w.gapMs));
-    // Merge first, then judge lateness on the merged session: an event that extends a
-    // session still open is not late, whatever its own time.
-    if (absorbed.length === 0 && this.tooLate(merged.end)) return false;
+    const { absorbed, merged } = mergeSession(this.sessions.get(g.key) ?? [], own);
     const [base, ...others] = absorbed;
     const s = base ?? newWindowState(this.config, g, merged);
-    if (!base) this.origins.set(s, this.originNow(e));
-    const moved: { start: number; end: number }[] = [];
     if (base) {
       for (const o of others) {
-        // A merged session needs every event of its parts: keep the earliest Origin.
-        const a = this.origins.get(base)!;
-        const b = this.origins.get(o)!;
-        if (b.seq < a.seq) this.origins.set(base, b);
         mergeWindowState(base, o);
-        if (o.emittedAs) moved.push(o.emittedAs);
         this.untrack(o);
       }
       if (base.start !== merged.start || base.end !== merged.end) {
-        const origin = this.origins.get(base)!;
         this.untrack(base);
-        this.origins.set(base, origin);
         base.start = merged.start;
         base.end = merged.end;
-        if (base.emittedAs) moved.push(base.emittedAs);
       }
     }
     if (!this.windows.has(windowId(s))) this.track(s);
-    if (!addEvent(this.config, s, e)) this.duplicates++;
-    for (const m of moved) if (!this.suppressed(s)) out.push({ kind: "retract", row: retractionRow(s, m, versionOf(s)) });
-    if (moved.length > 0) s.emittedAs = undefined;
-    this.fireIfClosed(s, out);
-    // A retracted row is replaced at once, so the table never lacks the session meanwhile.
-    if (moved.length > 0 && s.dirty) this.emit(s, s.firedOnTime ? "late" : "early", out);
-    // Early firings before the crash followed processing-time ticks that a replay does not
-    // repeat: any interval reached while replaying may have been written, so a later move
-    // must retract it.
-    if (replayed && !s.emittedAs) s.emittedAs = { start: s.start, end: s.end };
-    return true;
+    this.fold(s, e);
+    return { windows: [], counted: true };
   }
 
-  /** A change to a window the watermark already passed is a late correction: emit it now. */
+  private fold(s: WindowState, e: AggregationEvent): void {
+    const feeds = !s.firstSeen.has(e.partition);
+    if (!addEvent(this.config, s, e, this.maxEventTime(e.partition))) this.duplicates++;
+    if (feeds && this.localGroups) this.bucket(e.partition, s);
+  }
+
+  /** A change to a window the firing watermark already passed is a late correction: emit it now. */
   private fireIfClosed(s: WindowState, out: Output[]): void {
-    if (this.watermarkMs < s.end || !s.dirty) return;
+    if (this.watermarkMs < s.end || !s.dirty || this.config.window.type === "session") return;
     s.firedOnTime = true;
     this.emit(s, "late", out);
   }
@@ -354,34 +329,59 @@ export class AggregationEngine {
   private advanceTo(candidateMs: number, out: Output[]): void {
     if (candidateMs <= this.watermarkMs) return;
     this.watermarkMs = candidateMs;
-    if (candidateMs < this.nextDeadlineMs) return;
+    if (candidateMs < this.nextFireMs || this.config.window.type === "session") return;
     let next = Number.POSITIVE_INFINITY;
     for (const s of this.windows.values()) {
-      if (!s.firedOnTime && candidateMs >= s.end) {
+      if (s.firedOnTime) continue;
+      if (candidateMs >= s.end) {
         s.firedOnTime = true;
         this.emit(s, "on_time", out);
-      }
-      if (this.tooLate(s.end)) this.untrack(s);
-      else next = Math.min(next, s.firedOnTime ? s.end + this.config.allowedLatenessMs : s.end);
+      } else next = Math.min(next, s.end);
     }
-    this.nextDeadlineMs = next;
+    this.nextFireMs = next;
+  }
+
+  /** Drops the windows no event can be counted in any more, now that partition p moved on. */
+  private dropFinal(p: number, out: Output[]): void {
+    const key = this.localGroups ? p : ALL;
+    const reached = this.localGroups ? this.decisionWatermark(p) : this.lowestDecisionWatermark();
+    if (reached < (this.nextDropMs.get(key) ?? Number.POSITIVE_INFINITY)) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const s of [...(this.dropBuckets.get(key) ?? [])]) {
+      const at = this.dropAt(s);
+      // Every owned partition may feed a window unless groups live in one partition.
+      if ((this.localGroups ? this.horizon(s, (q) => this.maxEventTime(q)) : reached) >= at) this.close(s, out);
+      else next = Math.min(next, at);
+    }
+    this.nextDropMs.set(key, next);
+  }
+
+  private lowestDecisionWatermark(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const p of this.tracker.owned()) min = Math.min(min, this.decisionWatermark(p));
+    return min;
+  }
+
+  /** The window is final: its last row goes out (closed on time if W had not got there yet). */
+  private close(s: WindowState, out: Output[]): void {
+    if (!s.firedOnTime) {
+      s.firedOnTime = true;
+      this.emit(s, "on_time", out);
+    } else if (s.dirty) this.emit(s, "late", out);
+    this.untrack(s);
   }
 
   private emit(s: WindowState, firing: Firing, out: Output[]): void {
     if (!this.suppressed(s)) out.push({ kind: "result", row: resultRow(this.config, s, firing) });
-    // Marked emitted even when suppressed: the row may have been written before the crash,
-    // so a later move of this session must still retract it.
     s.dirty = false;
-    s.emittedAs = { start: s.start, end: s.end };
   }
 
   /**
-   * A session that ends at or before finalWatermarkMs − allowed lateness was final before
-   * the checkpoint this engine resumed from, and was written in full then; rebuilt now from
-   * a suffix of its events it must not be written again (it would be a narrower phantom).
+   * A window that was final by the checkpoint this engine resumed from was written in full
+   * then; rebuilt now from part of its events, it must not be written again.
    */
   private suppressed(s: WindowState): boolean {
-    return this.config.window.type === "session" && s.end + this.config.allowedLatenessMs <= this.finalWatermarkMs;
+    return this.finalMax.size > 0 && this.horizon(s, (p) => this.finalMax.get(p) ?? Number.NEGATIVE_INFINITY) >= this.dropAt(s);
   }
 
   private track(s: WindowState): void {
@@ -391,16 +391,30 @@ export class AggregationEngine {
       if (list) list.push(s);
       else this.sessions.set(s.groupKey, [s]);
     }
-    this.nextDeadlineMs = Math.min(this.nextDeadlineMs, s.firedOnTime ? s.end + this.config.allowedLatenessMs : s.end);
+    if (!this.localGroups) this.bucket(ALL, s);
+    else for (const p of s.firstSeen.keys()) this.bucket(p, s);
+    if (!s.firedOnTime) this.nextFireMs = Math.min(this.nextFireMs, s.end);
+  }
+
+  private bucket(key: number, s: WindowState): void {
+    let b = this.dropBuckets.get(key);
+    if (!b) this.dropBuckets.set(key, (b = new Set()));
+    b.add(s);
+    this.nextDropMs.set(key, Math.min(this.nextDropMs.get(key) ?? Number.POSITIVE_INFINITY, this.dropAt(s)));
   }
 
   private untrack(s: WindowState): void {
     this.windows.delete(windowId(s));
-    this.origins.delete(s);
+    for (const b of this.dropBuckets.values()) b.delete(s);
     const list = this.sessions.get(s.groupKey);
     if (!list) return;
     const rest = list.filter((x) => x !== s);
     if (rest.length > 0) this.sessions.set(s.groupKey, rest);
     else this.sessions.delete(s.groupKey);
   }
+}
+
+function lateReason(missed: Interval[], counted: boolean, partition: number, decision: number, latenessMs: number): string {
+  const windows = `window${missed.length > 1 ? "s" : ""} ${missed.map((w) => `[${w.start}, ${w.end})`).join(", ")}`;
+  return `too late for ${windows}${counted ? " (counted in its later windows)" : ""}: partition ${partition}'s watermark ${decision} had passed window end + allowed lateness (${latenessMs} ms)`;
 }

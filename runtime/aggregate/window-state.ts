@@ -1,7 +1,8 @@
 /**
  * The state of one (window, group): the event ids folded in (so a redelivered event counts
- * once), one accumulator per measure, and the earliest offset per partition that fed it
- * (what a replay must start from to rebuild it).
+ * once), one accumulator per measure, and per partition that fed it the earliest offset and
+ * that partition's newest event time just before it (where, and in what state, a replay
+ * must start to rebuild it).
  */
 import type { Row } from "../events/check-event.js";
 import type { CompiledAggregation } from "./compile.js";
@@ -21,20 +22,22 @@ export interface AggregationEvent {
 /** A full window value, upserted by (windowStart, windowEnd, group values) keeping the highest version. */
 export type ResultRow = { windowStart: number; windowEnd: number; version: number; firing: Firing } & Record<string, Value | MeasureResult>;
 
-/** Supersedes a session row whose interval changed (merged or extended): isDeleted for ReplacingMergeTree(version, isDeleted). */
-export type RetractionRow = { windowStart: number; windowEnd: number; version: number; isDeleted: 1 } & Record<string, Value>;
 
 export interface WindowState extends Interval {
   readonly groupKey: string;
   readonly group: Row;
   readonly ids: Set<string>;
   readonly accumulators: Accumulator[];
-  readonly minOffsets: Map<number, number>;
+  readonly firstSeen: Map<number, FirstSeen>;
   firedOnTime: boolean;
   /** Changed since it was last emitted. */
   dirty: boolean;
-  /** The interval of the last emitted row: a session whose interval moved must retract it. */
-  emittedAs: Interval | undefined;
+}
+
+export interface FirstSeen {
+  offset: number;
+  /** The partition's newest event time before that offset. */
+  maxEventTimeMs: number;
 }
 
 export interface GroupKey {
@@ -56,10 +59,9 @@ export function newWindowState(config: CompiledAggregation, g: GroupKey, w: Inte
     group: g.group,
     ids: new Set(),
     accumulators: config.measures.map((m) => newAccumulator(m.fn)),
-    minOffsets: new Map(),
+    firstSeen: new Map(),
     firedOnTime: false,
     dirty: false,
-    emittedAs: undefined,
   };
 }
 
@@ -68,9 +70,9 @@ export function windowId(s: { groupKey: string } & Interval): string {
 }
 
 /** Folds one event in; false when its id was already folded (a duplicate changes nothing). */
-export function addEvent(config: CompiledAggregation, s: WindowState, e: AggregationEvent): boolean {
-  const min = s.minOffsets.get(e.partition);
-  if (min === undefined || e.offset < min) s.minOffsets.set(e.partition, e.offset);
+export function addEvent(config: CompiledAggregation, s: WindowState, e: AggregationEvent, partitionMaxBefore: number): boolean {
+  const first = s.firstSeen.get(e.partition);
+  if (first === undefined || e.offset < first.offset) s.firstSeen.set(e.partition, { offset: e.offset, maxEventTimeMs: partitionMaxBefore });
   if (s.ids.has(e.eventId)) return false;
   s.ids.add(e.eventId);
   config.measures.forEach((m, i) => s.accumulators[i]!.add(measureInput(m, e.row)));
@@ -85,9 +87,9 @@ export function addEvent(config: CompiledAggregation, s: WindowState, e: Aggrega
 export function mergeWindowState(into: WindowState, other: WindowState): void {
   for (const id of other.ids) into.ids.add(id);
   into.accumulators.forEach((a, i) => a.merge(other.accumulators[i]!));
-  for (const [p, o] of other.minOffsets) {
-    const min = into.minOffsets.get(p);
-    if (min === undefined || o < min) into.minOffsets.set(p, o);
+  for (const [p, o] of other.firstSeen) {
+    const first = into.firstSeen.get(p);
+    if (first === undefined || o.offset < first.offset) into.firstSeen.set(p, o);
   }
   into.firedOnTime ||= other.firedOnTime;
   into.dirty = true;
@@ -107,8 +109,4 @@ export function resultRow(config: CompiledAggregation, s: WindowState, firing: F
   const row: ResultRow = { windowStart: s.start, windowEnd: s.end, ...s.group, version: versionOf(s), firing };
   config.measures.forEach((m, i) => (row[m.name] = s.accumulators[i]!.result()));
   return row;
-}
-
-export function retractionRow(s: WindowState, emitted: Interval, version: number): RetractionRow {
-  return { windowStart: emitted.start, windowEnd: emitted.end, ...s.group, version, isDeleted: 1 };
 }

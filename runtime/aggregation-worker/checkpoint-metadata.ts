@@ -1,30 +1,29 @@
 /**
  * The engine's Checkpoint split into Kafka's per-partition commit metadata and joined back.
  * Committing offsets and checkpoint in one request keeps them consistent without a state
- * store: whoever owns a partition next reads both with admin.fetchOffsets.
+ * store: whoever owns a partition next reads both with admin.fetchOffsets. Every field is
+ * the partition's own (decisions depend on nothing else, see aggregate/engine.ts), so
+ * partitions committed by different owners at different times still resume exactly.
  *
- * One partition's metadata: {"v":1,"w":watermark|null,"n":nextOffset,"m":maxEventTime|null}
- * where w is the watermark that partition's events were judged by (tumbling/sliding; the
- * resume watermark for sessions)
- * plus, for session windows, "f":finalWatermark|null (the commit offset is the committed
- * offset itself). Kafka's default limit is 4 KiB.
+ * One partition's metadata: {"v":2,"n":nextOffset,"m":maxEventTime|null,"x":finalMaxEventTime|null}
+ * where m is the newest event time before the committed offset (the replay's starting
+ * state) and x the newest before n (windows final by it were written in full). The read
+ * position "n" is also what the autoscaler measures lag from. Kafka's default limit is 4 KiB.
  */
 import type { Checkpoint } from "../aggregate/engine.js";
 
 interface PartitionMetadata {
-  v: 1;
-  w: number | null;
+  v: 2;
   n: number;
   m: number | null;
-  f?: number | null;
+  x: number | null;
 }
 
 /** Offsets and metadata to commit, one entry per partition. */
 export function checkpointCommits(cp: Checkpoint): { partition: number; offset: number; metadata: string }[] {
-  return Object.entries(cp.partitions).map(([p, x]) => {
-    const meta: PartitionMetadata = { v: 1, w: x.watermarkMs ?? cp.watermarkMs, n: x.nextOffset, m: x.maxEventTimeMs };
-    if (cp.finalWatermarkMs !== undefined) meta.f = cp.finalWatermarkMs;
-    return { partition: Number(p), offset: x.commitOffset, metadata: JSON.stringify(meta) };
+  return Object.entries(cp.partitions).map(([p, c]) => {
+    const meta: PartitionMetadata = { v: 2, n: c.nextOffset, m: c.maxEventTimeMs, x: c.finalMaxEventTimeMs };
+    return { partition: Number(p), offset: c.commitOffset, metadata: JSON.stringify(meta) };
   });
 }
 
@@ -35,39 +34,19 @@ export interface CommittedPartition {
   metadata: string | null | undefined;
 }
 
-/**
- * The checkpoint to resume from, or undefined when no partition carries one (a new group).
- * Partitions are committed together, but a commit may have been cut short or made by an
- * older owner: the lowest watermark is the safe one (a lower watermark only rebuilds more,
- * and rows rebuilt from fewer events carry lower versions, so they never win).
- */
+/** The checkpoint to resume from, or undefined when no partition was ever committed (a new group). */
 export function checkpointFromCommits(committed: readonly CommittedPartition[]): Checkpoint | undefined {
   const partitions: Checkpoint["partitions"] = {};
-  let watermark: number | null | undefined;
-  // Sessions: partitions that disagree (committed by different owners) have no exact cut;
-  // the lowest final watermark may let a final session be rewritten in part, but never
-  // hides one still open.
-  let final: number | null | undefined;
   for (const c of committed) {
     if (c.offset < 0) continue;
     const meta = parse(c.metadata);
-    if (!meta) {
-      // Committed without a checkpoint (e.g. by a tool): resume there, no watermark state.
-      partitions[String(c.partition)] = { commitOffset: c.offset, nextOffset: c.offset, maxEventTimeMs: null };
-      watermark = null;
-      continue;
-    }
-    // Each partition keeps the watermark its events were judged by; the engine resumes with
-    // the lowest (below) and never judges a partition's events by less than its own.
-    partitions[String(c.partition)] = { commitOffset: c.offset, nextOffset: Math.max(meta.n, c.offset), maxEventTimeMs: meta.m, ...(meta.f === undefined && { watermarkMs: meta.w }) };
-    if (watermark === undefined) watermark = meta.w;
-    else if (watermark !== null) watermark = meta.w === null ? null : Math.min(watermark, meta.w);
-    if (meta.f !== undefined) final = final === undefined ? meta.f : final === null || meta.f === null ? null : Math.min(final, meta.f);
+    // Committed without a checkpoint (e.g. by a tool, or by a version-1 worker whose
+    // maxima were not taken at the commit): resume there with no event-time state.
+    partitions[String(c.partition)] = meta
+      ? { commitOffset: c.offset, nextOffset: Math.max(meta.n, c.offset), maxEventTimeMs: meta.m, finalMaxEventTimeMs: meta.x }
+      : { commitOffset: c.offset, nextOffset: c.offset, maxEventTimeMs: null, finalMaxEventTimeMs: null };
   }
-  if (Object.keys(partitions).length === 0) return undefined;
-  const cp: Checkpoint = { watermarkMs: watermark ?? null, partitions };
-  if (final !== undefined) cp.finalWatermarkMs = final;
-  return cp;
+  return Object.keys(partitions).length === 0 ? undefined : { partitions };
 }
 
 function parse(metadata: string | null | undefined): PartitionMetadata | undefined {
@@ -75,7 +54,7 @@ function parse(metadata: string | null | undefined): PartitionMetadata | undefin
   try {
     const m = JSON.parse(metadata) as Partial<PartitionMetadata>;
     const numOrNull = (x: unknown) => x === null || (typeof x === "number" && Number.isFinite(x));
-    if (m.v !== 1 || typeof m.n !== "number" || !numOrNull(m.w) || !numOrNull(m.m) || (m.f !== undefined && !numOrNull(m.f))) return undefined;
+    if (m.v !== 2 || typeof m.n !== "number" || !numOrNull(m.m) || !numOrNull(m.x)) return undefined;
     return m as PartitionMetadata;
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
  * current servers parse), and late events as messages for a late topic.
  */
 import type { OutMessage as Message } from "../kafka/port.js";
-import type { AggregationEvent, ResultRow, RetractionRow } from "../aggregate/engine.js";
+import type { AggregationEvent, ResultRow } from "../aggregate/engine.js";
 import type { ServerFeatures } from "../clickhouse/server-version.js";
 import type { FieldType } from "../pipeline/compiled.js";
 import { timestamp } from "../sink/encode-row.js";
@@ -32,23 +32,20 @@ function keyValue(type: FieldType, v: Scalar, f: Feat): string | number {
   return type === "timestamp" ? timestamp(0, f) : 0;
 }
 
-export function encodeAggregateRow(job: CompiledAggregationJob, row: ResultRow | RetractionRow, f: Feat, nowMs: number): ChRow {
-  const retract = "isDeleted" in row && row.isDeleted === 1;
+export function encodeAggregateRow(job: CompiledAggregationJob, row: ResultRow, f: Feat, nowMs: number): ChRow {
   const out: ChRow = { window_start: timestamp(row.windowStart, f), window_end: timestamp(row.windowEnd, f) };
   for (const g of job.engine.groupBy) out[g] = keyValue(fieldType(job, g), row[g] as Scalar, f);
   for (const m of job.engine.measures) {
-    if (retract) {
-      // A retraction carries no value: the row only supersedes its key.
-      out[m.name] = m.fn === "min" || m.fn === "max" || m.fn === "avg" ? null : 0;
-    } else if ((m.fn === "min" || m.fn === "max") && m.field !== undefined) {
+    if ((m.fn === "min" || m.fn === "max") && m.field !== undefined) {
       out[m.name] = encodeValue(fieldType(job, m.field), row[m.name] as Scalar, f);
     } else {
       out[m.name] = row[m.name] as string | number | null;
     }
   }
   out.version = row.version;
-  out.is_deleted = retract ? 1 : 0;
-  out.firing = retract ? "retract" : String((row as ResultRow).firing);
+  // Kept for tables written by versions that retracted session rows (none are written now).
+  out.is_deleted = 0;
+  out.firing = row.firing;
   out._written_at = timestamp(nowMs, f);
   return out;
 }

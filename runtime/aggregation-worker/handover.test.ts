@@ -1,7 +1,7 @@
 /**
- * A partition handed over between workers whose watermarks differ: the new owner resumes
- * with the lowest watermark of its partitions, but must judge each partition's replayed
- * and new events by the watermark that partition's events were already judged by. Seen on
+ * A partition handed over between workers whose watermarks differ: the new owner judges
+ * each partition's replayed and new events by that partition's own watermark, as the
+ * first owner did, not by the lowest of the partitions it now owns. Seen on
  * the node (autoscaling loop, an Aggregation scaled 1 -> 4 -> 6 -> 12): events reported late
  * were counted again in reopened windows, 344,724 counted + late for 292,500 events.
  */
@@ -47,7 +47,6 @@ describe("a partition handed over between owners with different watermarks", () 
 
   it("the next owner neither reopens that window on replay nor counts the late event, and judges new events the same way", () => {
     const { resume } = firstOwners();
-    expect(resume.watermarkMs).toBeLessThan(100); // B's watermark: the engine resumes low
     const c = new AggregationEngine(config, () => 0, resume);
     c.assign([0, 1]);
     const replayFrom = resume.partitions["0"]!.commitOffset;

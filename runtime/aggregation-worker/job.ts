@@ -70,7 +70,7 @@ export function compileAggregationJob(m: Manifest<AggregationSpec>, streams: Com
     name: m.metadata.name,
     stream,
     groupId: `sluice.${namespace}.aggregation.${m.metadata.name}`,
-    engine,
+    engine: { ...engine, groupsInOnePartition: engine.groupBy.includes(stream.keys.partitionBy) },
     output,
     late,
     ...placement(engine.groupBy, stream, { ...s.scaling }),

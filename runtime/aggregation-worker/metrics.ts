@@ -16,6 +16,7 @@ export interface EngineGauges {
 export interface AggregationMetrics {
   rowsEmitted: Counter<"aggregation" | "firing">;
   lateEvents: Counter<"aggregation">;
+  missedWindows: Counter<"aggregation">;
   duplicates: Counter<"aggregation">;
   deadLettered: Counter<"aggregation">;
   writeRetries: Counter<"aggregation">;
@@ -54,8 +55,9 @@ export function aggregationMetrics(registry: Registry): AggregationMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
     once(registry, name, () => new Counter<L>({ name, help, labelNames, registers: reg }));
   return {
-    rowsEmitted: counter("sluice_aggregation_rows_emitted_total", "Rows ClickHouse acknowledged, by firing (early, on_time, late, retract).", ["aggregation", "firing"]),
-    lateEvents: counter("sluice_aggregation_late_events_total", "Events later than the allowed lateness, written to the late table or topic.", ["aggregation"]),
+    rowsEmitted: counter("sluice_aggregation_rows_emitted_total", "Rows ClickHouse acknowledged, by firing (early, on_time, late).", ["aggregation", "firing"]),
+    lateEvents: counter("sluice_aggregation_late_events_total", "Events too late for every window they fall in, written to the late table or topic and counted in none.", ["aggregation"]),
+    missedWindows: counter("sluice_aggregation_missed_windows_total", "(event, window) pairs not counted because the window was final: every window of a wholly late event, and a sliding window's older windows for an event its newer ones took (written to the late output too).", ["aggregation"]),
     duplicates: counter("sluice_aggregation_duplicates_total", "Redelivered events a window had already folded in.", ["aggregation"]),
     deadLettered: counter("sluice_aggregation_dead_letters_total", "Poison records sent to the stream's dead-letter topic.", ["aggregation"]),
     writeRetries: counter("sluice_aggregation_write_retries_total", "ClickHouse or Kafka writes that failed and were retried.", ["aggregation"]),

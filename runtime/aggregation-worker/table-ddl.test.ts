@@ -50,10 +50,6 @@ describe("encoding rows", () => {
     const row = encodeAggregateRow(job, { windowStart: 60_000, windowEnd: 120_000, advertiser: "acme", campaign_id: "c1", clicks: 2, spend_micros: 5, max_cost: 3, users: 2, version: 5, firing: "on_time" }, old, 1_000_000);
     expect(row).toMatchObject({ window_start: 60, window_end: 120, advertiser: "acme", clicks: 2, version: 5, is_deleted: 0, firing: "on_time", _written_at: 1000 });
   });
-  it("writes a retraction as is_deleted = 1 with empty measures", () => {
-    const row = encodeAggregateRow(job, { windowStart: 0, windowEnd: 60_000, advertiser: "acme", campaign_id: "c1", version: 7, isDeleted: 1 }, modern, 0);
-    expect(row).toMatchObject({ window_start: "1970-01-01 00:00:00.000", is_deleted: 1, firing: "retract", clicks: 0, max_cost: null });
-  });
   it("writes a late event with its reason and coordinates", () => {
     const e = { partition: 2, offset: 9, eventId: "x", eventTimeMs: 1_700_000_000_000, row: { click_id: "x", advertiser: "a", campaign_id: "c", clicked_at: 1_700_000_000_000, cost_micros: 1, user_id: null } };
     expect(encodeLateRow(job, e, "too late", old, 0)).toMatchObject({ click_id: "x", clicked_at: 1_700_000_000, user_id: null, reason: "too late", _kafka_partition: 2, _kafka_offset: 9 });

@@ -3,7 +3,7 @@
  * taken at that same moment. The order loses nothing:
  *   1. dead-letter poison records (acknowledged by Kafka),
  *   2. late events (late table or topic),
- *   3. result and retraction rows (aggregate table),
+ *   3. result rows (aggregate table),
  *   4. commit committableOffsets() with the checkpoint as metadata.
  * A crash before 4 replays from the previous commit, which regenerates the same rows
  * with the same versions: the tables are ReplacingMergeTrees, so rewriting is harmless.
@@ -50,7 +50,7 @@ export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContex
     if (o.kind === "late") late.push(o);
     else {
       rows.push(encodeAggregateRow(job, o.row, features, now));
-      const firing = o.kind === "retract" ? "retract" : o.row.firing;
+      const firing = o.row.firing;
       firings.set(firing, (firings.get(firing) ?? 0) + 1);
     }
   }
@@ -72,7 +72,10 @@ export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContex
 
   const label = { aggregation: deps.label };
   for (const [firing, n] of firings) deps.metrics.rowsEmitted.inc({ ...label, firing }, n);
-  if (late.length > 0) deps.metrics.lateEvents.inc(label, late.length);
+  const wholly = late.filter((l) => !l.counted).length;
+  if (wholly > 0) deps.metrics.lateEvents.inc(label, wholly);
+  const missed = late.reduce((n, l) => n + l.missed.length, 0);
+  if (missed > 0) deps.metrics.missedWindows.inc(label, missed);
   if (flush.poison.length > 0) deps.metrics.deadLettered.inc(label, flush.poison.length);
 }
 

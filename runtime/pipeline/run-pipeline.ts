@@ -1,7 +1,11 @@
 /**
- * Runs a whole pipeline in one process: provision topics and tables, then the collector
- * and every sink as in-process workers. Behind `sluice run` and `make demo`; the operator
- * runs the same workers one per Deployment instead.
+ * Runs a whole pipeline in one process: provision topics, start the collector, then
+ * tables, sinks and aggregations as in-process workers. Behind `sluice run` and
+ * `make demo`; the operator runs the same workers one per Deployment instead.
+ *
+ * The collector starts first: it needs only its topics and its producer. What the
+ * consumers need (ClickHouse tables, their groups' offsets, a rebalance that waits out a
+ * killed process's members) must not keep a restarted `sluice run` from taking events.
  */
 import { createClient } from "@clickhouse/client";
 import type { Registry } from "prom-client";
@@ -48,27 +52,6 @@ export async function runPipeline(o: RunPipelineOptions): Promise<RunningPipelin
   } finally {
     await admin.disconnect();
   }
-  const ch = createClient({ url: o.clickhouseUrl });
-  try {
-    const features = await detectServerFeatures(ch);
-    for (const sink of o.pipeline.sinks) {
-      await ensureSinkTable(ch, sink, features);
-      o.log.info("table ensured", { table: `${sink.database}.${sink.table}`, sink: sink.name });
-    }
-  } finally {
-    await ch.close();
-  }
-  const sinks: SinkHandle[] = [];
-  for (const sink of o.pipeline.sinks) {
-    sinks.push(await startSink({ sink, kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log }));
-    o.log.info("sink started", { sink: sink.name, topic: sink.stream.topic, table: `${sink.database}.${sink.table}` });
-  }
-  // Each worker ensures its own tables (aggregate and late) before it consumes.
-  const aggregations: AggregationHandle[] = [];
-  for (const aggregation of o.pipeline.aggregations) {
-    aggregations.push(await startAggregation({ aggregation, kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log }));
-    o.log.info("aggregation started", { aggregation: aggregation.name, topic: aggregation.stream.topic, table: `${aggregation.output.database}.${aggregation.output.table}` });
-  }
   const collector = await startCollector({
     streams: o.pipeline.streams,
     secrets: o.pipeline.secrets,
@@ -77,6 +60,15 @@ export async function runPipeline(o: RunPipelineOptions): Promise<RunningPipelin
     port: o.port ?? 0,
     registry,
   });
+  const sinks: SinkHandle[] = [];
+  const aggregations: AggregationHandle[] = [];
+  try {
+    await startConsumers(o, registry, sinks, aggregations);
+  } catch (err) {
+    // A half-started pipeline must not keep the process alive (or take events) after failing.
+    await Promise.allSettled([collector.stop(), ...sinks.map((s) => s.stop()), ...aggregations.map((a) => a.stop())]);
+    throw err;
+  }
   return {
     collectorUrl: collector.url,
     registry,
@@ -87,4 +79,27 @@ export async function runPipeline(o: RunPipelineOptions): Promise<RunningPipelin
       await Promise.all([...sinks.map((s) => s.stop()), ...aggregations.map((a) => a.stop())]);
     },
   };
+}
+
+/** Tables, then sinks and aggregations; each started handle is pushed as soon as it runs. */
+async function startConsumers(o: RunPipelineOptions, registry: Registry, sinks: SinkHandle[], aggregations: AggregationHandle[]): Promise<void> {
+  const ch = createClient({ url: o.clickhouseUrl });
+  try {
+    const features = await detectServerFeatures(ch);
+    for (const sink of o.pipeline.sinks) {
+      await ensureSinkTable(ch, sink, features);
+      o.log.info("table ensured", { table: `${sink.database}.${sink.table}`, sink: sink.name });
+    }
+  } finally {
+    await ch.close();
+  }
+  for (const sink of o.pipeline.sinks) {
+    sinks.push(await startSink({ sink, kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log }));
+    o.log.info("sink started", { sink: sink.name, topic: sink.stream.topic, table: `${sink.database}.${sink.table}` });
+  }
+  // Each worker ensures its own tables (aggregate and late) before it consumes.
+  for (const aggregation of o.pipeline.aggregations) {
+    aggregations.push(await startAggregation({ aggregation, kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log }));
+    o.log.info("aggregation started", { aggregation: aggregation.name, topic: aggregation.stream.topic, table: `${aggregation.output.database}.${aggregation.output.table}` });
+  }
 }

@@ -16,6 +16,7 @@ import type { AutoscaleMetrics } from "./autoscale/metrics.js";
 import { DEFAULT_CLUSTER } from "./clusters.js";
 import { KafkaAdminPool } from "./kafka-admin-pool.js";
 import type { Writer } from "./table-cleanup.js";
+import type { Obj } from "./informer.js";
 
 export class OperatorContext {
   readonly custom: k8s.CustomObjectsApi;
@@ -32,6 +33,8 @@ export class OperatorContext {
    * by startOperator): deletion asks it whether a table is still written by someone else.
    */
   writers: () => Writer[] = () => [];
+  /** Every EventStream in the watched namespaces (set by startOperator): who owns which topic. */
+  streams: () => Obj[] = () => [];
   private readonly clickhouseClients = new Map<string, ClickHouseClient>();
   private readonly features = new Map<string, ServerFeatures>();
 

@@ -47,6 +47,7 @@ export async function startOperator(o: StartOptions): Promise<RunningOperator> {
   const streams = new KindInformer(o.kc, { prefix, plural: STREAMS }, o.config.namespaces, clock, o.log);
   const sinks = new KindInformer(o.kc, { prefix, plural: SINKS }, o.config.namespaces, clock, o.log);
   const aggregations = new KindInformer(o.kc, { prefix, plural: AGGREGATIONS }, o.config.namespaces, clock, o.log);
+  ctx.streams = () => streams.list();
   ctx.writers = () => [...sinks.list().map((obj) => ({ kind: "Sink" as const, obj })), ...aggregations.list().map((obj) => ({ kind: "Aggregation" as const, obj }))];
   const common = { workers: o.config.workers, resyncPeriodMs: o.config.resyncPeriodMs, backoff: o.config.backoff, clock, log: o.log, metrics };
   const streamController = new Controller({ ...common, kind: "EventStream", primary: streams, reconcile: eventStreamReconciler(ctx) });

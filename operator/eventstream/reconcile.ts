@@ -19,6 +19,7 @@ import { endpoints, streamPlacement } from "../clusters.js";
 import { ensureCollector } from "./collector-step.js";
 import { ensureSchema } from "./schema-step.js";
 import { deleteTopics, ensureTopics } from "./topic-step.js";
+import { ownedElsewhereCondition, topicsOwnedByOthers, topicsUsedByOthers } from "./topic-claims.js";
 
 export const PLURAL = "eventstreams";
 const DEPENDENCIES = ["SchemaCompatible", "TopicReady", "WorkloadReady"] as const;
@@ -68,6 +69,14 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   }
   if (schema.decision.action === "accept") await ctx.events.record(owner, "Normal", "SchemaAccepted", `schema v${stream.schema.version} stored and running`);
 
+  // Before touching a topic: one another stream owns is refused, never adopted (topic-claims.ts).
+  const ownedElsewhere = topicsOwnedByOthers(obj, ctx.streams(), ctx.config);
+  if (ownedElsewhere.size > 0) {
+    const condition = ownedElsewhereCondition(ownedElsewhere);
+    draft.condition(condition);
+    if (draft.transitioned("TopicReady")) await ctx.events.record(owner, "Warning", condition.reason, condition.message);
+    return {}; // the spec or the owner must change; the next resync looks again
+  }
   const topics = await ensureTopics(ctx, stream, placement.kafka);
   draft.condition(topics.condition);
   draft.next.topic = stream.topic;
@@ -93,15 +102,18 @@ async function recordTopicEvents(ctx: OperatorContext, owner: OwnerRef, draft: S
   }
 }
 
-/** Deletion: Delete removes the topic and DLQ, Retain keeps them; then the finalizer goes. */
+/** Deletion: Delete removes the topic and DLQ (not one another stream uses), Retain keeps them; then the finalizer goes. */
 async function finalize(ctx: OperatorContext, obj: Obj): Promise<ReconcileResult> {
   if (!hasFinalizer(obj.metadata!)) return {};
   const valid = validateSpec<EventStreamSpec>(obj);
   const placement = valid.ok ? streamPlacement(valid.spec.clusters, ctx.config) : undefined;
   if (valid.ok && placement?.ok && valid.spec.deletionPolicy === "Delete") {
     const stream: CompiledStream = compileStream({ kind: "EventStream", metadata: { name: obj.metadata!.name!, namespace: obj.metadata!.namespace! }, spec: valid.spec });
+    const shared = topicsUsedByOthers(obj, ctx.streams(), ctx.config);
+    const owner: OwnerRef = { kind: "EventStream", name: stream.name, namespace: stream.namespace, uid: obj.metadata!.uid! };
+    for (const [topic, user] of shared) await ctx.events.record(owner, "Warning", "TopicShared", `kept topic ${topic}: EventStream ${user} uses it too`);
     try {
-      const deleted = await deleteTopics(ctx, stream, placement.kafka);
+      const deleted = await deleteTopics(ctx, stream, placement.kafka, new Set(shared.keys()));
       ctx.log.info("deleted topics of a deleted stream", { namespace: stream.namespace, name: stream.name, topics: deleted });
     } catch (err) {
       // Keep the finalizer: removing it now would leak the topics forever.

@@ -42,11 +42,11 @@ export async function ensureTopics(ctx: Pick<OperatorContext, "withKafkaAdmin">,
   };
 }
 
-/** Deletes the topic and DLQ that exist; absent ones are already where we want them. */
-export async function deleteTopics(ctx: Pick<OperatorContext, "withKafkaAdmin" | "resetKafkaAdmin">, stream: CompiledStream, cluster?: string): Promise<string[]> {
+/** Deletes the topic and DLQ that exist, except those to `keep`; absent ones are already where we want them. */
+export async function deleteTopics(ctx: Pick<OperatorContext, "withKafkaAdmin" | "resetKafkaAdmin">, stream: CompiledStream, cluster?: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
   const doomed = await ctx.withKafkaAdmin(async (admin) => {
     const existing = new Set(await admin.listTopics());
-    const gone = [stream.topic, stream.deadLetterTopic].filter((t) => existing.has(t));
+    const gone = [stream.topic, stream.deadLetterTopic].filter((t) => existing.has(t) && !keep.has(t));
     if (gone.length > 0) await admin.deleteTopics({ topics: gone });
     return gone;
   }, cluster);

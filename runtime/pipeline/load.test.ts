@@ -10,7 +10,7 @@ describe("loadPipeline", () => {
     const p = loadPipeline([join(repoRoot, "examples", "clickstream")]);
     expect(p.streams).toHaveLength(1);
     const s = p.streams[0]!;
-    expect(s).toMatchObject({ topic: "default.page-views", deadLetterTopic: "page-views.dlq", partitions: 12, retentionMs: 604_800_000 });
+    expect(s).toMatchObject({ topic: "default.page-views", deadLetterTopic: "default.page-views.dlq", partitions: 12, retentionMs: 604_800_000 });
     expect(s.keys).toEqual({ eventId: "event_id", eventTime: "event_time", tenant: "tenant_id", partitionBy: "user_id" });
     expect(s.ingest.rateLimit).toEqual({ eventsPerSecond: 5000, burst: 5000 });
     expect(p.secrets.get("page-views-keys")).toEqual({ "shop-a": "demo-key-shop-a", "shop-b": "demo-key-shop-b" });

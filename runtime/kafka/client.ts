@@ -5,12 +5,14 @@
  */
 import { confluentConsumer } from "./confluent/consumer.js";
 import { confluentProducer } from "./confluent/producer.js";
+import { confluentTransactionalProducer } from "./confluent/transactional-producer.js";
 import { kafkajsAdmin } from "./kafkajs/admin.js";
 import type { KafkaClient } from "./port.js";
 
 export function kafkaClient(brokers: string[], clientId: string): KafkaClient {
   return {
     producer: (o) => confluentProducer(brokers, clientId, o),
+    transactionalProducer: (id) => confluentTransactionalProducer(brokers, clientId, id),
     consumer: (o) => confluentConsumer(brokers, clientId, o),
     admin: () => kafkajsAdmin(brokers, clientId),
   };

@@ -85,6 +85,19 @@ export interface RunOptions {
   eachMessage?: (payload: { topic: string; partition: number; message: InMessage }) => Promise<void>;
 }
 
+/**
+ * Writes records and a consumer group's offsets in one Kafka transaction: read_committed
+ * readers (librdkafka's and kafkajs's default) see the records only if the offsets were
+ * committed with them. The offsets are fenced by the consumer's group generation, so a
+ * member that lost its partitions in a rebalance cannot commit them. Offsets carry no
+ * metadata (the binding does not pass it through a transaction).
+ */
+export interface KafkaTransactionalProducer {
+  connect(): Promise<void>;
+  sendWithOffsets(consumer: KafkaConsumer, record: { topic: string; messages: OutMessage[] }, offsets: Omit<CommitEntry, "metadata">[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
 /** A consumer group member with manual commits (auto-commit is always off). */
 export interface KafkaConsumer {
   connect(): Promise<void>;
@@ -142,6 +155,8 @@ export interface KafkaAdmin {
 /** One cluster's clients. */
 export interface KafkaClient {
   producer(o?: ProducerOptions): KafkaProducer;
+  /** transactionalId: unique per live producer (fencing of group members is by generation, KIP-447). */
+  transactionalProducer(transactionalId: string): KafkaTransactionalProducer;
   consumer(o: ConsumerOptions): KafkaConsumer;
   admin(): KafkaAdmin;
 }

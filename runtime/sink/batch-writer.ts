@@ -2,14 +2,16 @@
  * Writes one batch of one partition, in the only order that loses nothing and, on a
  * retry, writes nothing twice:
  *   1. commit the intent (offset `start`, metadata = `end`; see offset-intent.ts),
- *   2. dead-letter the poison records and wait for Kafka's acknowledgement,
- *   3. insert the rows (deduplicated by event id, with a deduplication token),
- *   4. commit `end`.
+ *   2. insert the rows (deduplicated by event id, with a deduplication token),
+ *   3. commit `end`; when the batch has poison records, in one Kafka transaction with their
+ *      dead letters, so the dead-letter topic holds each exactly once: a crash, or a
+ *      rebalance that fences this member, before that commit aborts them (read_committed
+ *      readers never see them) and leaves `start` committed for the replay.
  * A crash anywhere leaves `start` committed, so the batch is replayed exactly.
  */
 import { failpoint } from "../failpoints.js";
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { KafkaProducer as Producer } from "../kafka/port.js";
+import type { OutMessage } from "../kafka/port.js";
 import type { CompiledSink } from "../pipeline/compiled.js";
 import type { ServerFeatures } from "../clickhouse/server-version.js";
 import { tableRef } from "../clickhouse/table-ddl.js";
@@ -39,8 +41,9 @@ export interface WriterDeps {
   sinkLabel: string;
   features: ServerFeatures;
   clickhouse: ClickHouseClient;
-  producer: Producer;
   commit(partition: number, offset: number, metadata: string | null): Promise<void>;
+  /** Dead letters and the commit of `offset`, in one transaction (all or nothing). */
+  deadLetterAndCommit(partition: number, offset: number, messages: OutMessage[]): Promise<void>;
   /** How long a Kafka step (commit, dead-letter send) may keep failing before the sink fails, in ms. */
   kafkaRetryDeadlineMs: number;
   metrics: SinkMetrics;
@@ -68,10 +71,6 @@ export async function writeBatch(deps: WriterDeps, batch: Batch, ctx: RetryConte
 
   const kafka = (step: KafkaStep) => kafkaRetry(step, deps.kafkaRetryDeadlineMs);
   if (!batch.replay) await retrying(`commit intent p${batch.partition} ${range}`, ctx, () => deps.commit(batch.partition, batch.start, encodeIntent(batch.end)), kafka("commit intent"));
-  if (poison.length > 0) {
-    const messages = poison.map((p) => deadLetterMessage(p, sink.stream.topic, deps.sinkLabel));
-    await retrying(`dead-letter p${batch.partition} ${range}`, ctx, () => deps.producer.send({ topic: sink.stream.deadLetterTopic, messages }), kafka("dead-letter"));
-  }
   let skippedInsert = false;
   if (unique.length > 0) {
     skippedInsert = batch.replay && !deps.features.insertDeduplicationToken && (await alreadyWritten(deps, batch, unique.length, ctx));
@@ -79,7 +78,10 @@ export async function writeBatch(deps: WriterDeps, batch: Batch, ctx: RetryConte
     if (!skippedInsert) await insert(deps, batch, unique, ctx);
     failpoint("sink.after-insert");
   }
-  await retrying(`commit p${batch.partition} ${batch.end}`, ctx, () => deps.commit(batch.partition, batch.end, null), kafka("commit"));
+  if (poison.length > 0) {
+    const messages = poison.map((p) => deadLetterMessage(p, sink.stream.topic, deps.sinkLabel));
+    await retrying(`dead-letter and commit p${batch.partition} ${range}`, ctx, () => deps.deadLetterAndCommit(batch.partition, batch.end, messages), kafka("dead-letter"));
+  } else await retrying(`commit p${batch.partition} ${batch.end}`, ctx, () => deps.commit(batch.partition, batch.end, null), kafka("commit"));
 
   const m = deps.metrics;
   const label = { sink: deps.sinkLabel };

@@ -6,7 +6,8 @@ import { setMaxListeners } from "node:events";
  */
 import { randomBytes } from "node:crypto";
 import { createClient } from "@clickhouse/client";
-import type { Batch, KafkaAdmin, KafkaConsumer, KafkaProducer } from "../kafka/port.js";
+import type { Batch, KafkaAdmin, KafkaConsumer, KafkaTransactionalProducer } from "../kafka/port.js";
+import { failpoint } from "../failpoints.js";
 import type { Registry } from "prom-client";
 import type { CompiledSink } from "../pipeline/compiled.js";
 import { kafkaClient } from "../kafka/client.js";
@@ -69,14 +70,16 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
 
   const kafka = kafkaClient(opts.kafkaBrokers, `sluice-sink-${sink.name}-${instanceId}`);
   const admin: KafkaAdmin = kafka.admin();
-  const producer: KafkaProducer = kafka.producer();
+  // Dead letters go with their batch's offset commit in one transaction (batch-writer.ts).
+  // Connected on first use: a sink that never meets a poison record never opens one.
+  const deadLetters: KafkaTransactionalProducer = kafka.transactionalProducer(`sluice-sink-${sink.namespace}-${sink.name}-${instanceId}`);
   const consumer: KafkaConsumer = kafka.consumer({
     groupId: sink.groupId,
     maxWaitTimeInMs: Math.min(500, Math.max(50, limits.maxDelayMs)),
     ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
     onAssigned: (partitions) => onAssigned(partitions),
   });
-  await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+  await Promise.all([admin.connect(), consumer.connect()]);
 
   const states = new Map<number, PartitionState>();
   const abort = new AbortController();
@@ -98,9 +101,13 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   };
 
   const deps: WriterDeps = {
-    sink, sinkLabel: label, features, clickhouse, producer, metrics, kafkaRetryDeadlineMs, now: () => Date.now(),
+    sink, sinkLabel: label, features, clickhouse, metrics, kafkaRetryDeadlineMs, now: () => Date.now(),
     commit: async (partition, offset, metadata) => {
       await consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
+    },
+    deadLetterAndCommit: async (partition, offset, messages) => {
+      await deadLetters.sendWithOffsets(consumer, { topic: sink.stream.deadLetterTopic, messages }, [{ topic, partition, offset: String(offset) }]);
+      failpoint("sink.after-dead-letter-commit");
     },
   };
   // A Kafka step that is retrying shows in sluice_sink_kafka_retrying until it ends, and
@@ -287,7 +294,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       // its disconnect, and that socket would keep the process from exiting.
       await initialised;
       await consumer.disconnect().catch(() => {});
-      await Promise.all([producer.disconnect(), admin.disconnect()]).catch(() => {});
+      await Promise.all([deadLetters.disconnect(), admin.disconnect()]).catch(() => {});
       await clickhouse.close();
     })());
 

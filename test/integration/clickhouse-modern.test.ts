@@ -126,8 +126,9 @@ const noKafka: KafkaProducer = { connect: async () => {}, send: async () => {}, 
 function writer(sink: CompiledSink, f: ServerFeatures = features) {
   const commits: { partition: number; offset: number; metadata: string | null }[] = [];
   const deps: WriterDeps = {
-    sink, sinkLabel: `test/${sink.name}`, features: f, clickhouse: ch, producer: noKafka,
+    sink, sinkLabel: `test/${sink.name}`, features: f, clickhouse: ch,
     commit: async (partition, offset, metadata) => void commits.push({ partition, offset, metadata }),
+    deadLetterAndCommit: async (partition, offset) => void commits.push({ partition, offset, metadata: null }),
     kafkaRetryDeadlineMs: 60_000, metrics: sinkMetrics(createRegistry(false)), now: () => BASE_MS,
   };
   const write = (start: number, end: number, replay = false) => writeBatch(deps, { partition: 0, start, end, records: records(sink.stream, start, end), replay } satisfies Batch, failFast);

@@ -123,6 +123,48 @@ describe("the ClickHouse sink on the real testbed", () => {
     expect(await registry.metrics()).toMatch(/sluice_sink_dead_letters_total\{sink="[^"]+"\} 10/);
   });
 
+  it("when the sink is SIGKILLed after sending dead letters but before their transaction commits, the replay leaves each poison record in the dead-letter topic once", async () => {
+    const sink = await setup({ partitions: 1, maxRows: 20, maxDelayMs: 100 });
+    const poison = Array.from({ length: 6 }, (_, i) => `{broken ${i}`);
+    const valid = Array.from({ length: 60 }, (_, i) => event(`txn-${i}`, i));
+    await produce(producer, sink, [...valid.slice(0, 20), poison[0]!, poison[1]!, ...valid.slice(20, 40), poison[2]!, poison[3]!, ...valid.slice(40), poison[4]!, poison[5]!]);
+    const first = spawnSink(sink, "kafka.transaction-before-commit=1");
+    // It dies at its first poison batch, dead letters sent and not committed (or before it
+    // was ready, if that batch came first): either way through the failpoint.
+    const signal = await first.then(
+      (c) => {
+        cleanups.push(() => killed(c));
+        return new Promise<string | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.signalCode) : c.once("exit", (_code, sig) => r(sig))));
+      },
+      (err: Error) => (/failpoint kafka.transaction-before-commit hit/.test(err.message) ? "SIGKILL" : Promise.reject(err)),
+    );
+    expect(signal).toBe("SIGKILL");
+    const second = await spawnSink(sink);
+    cleanups.push(() => killed(second, "SIGTERM"));
+    await allCommitted(sink);
+    const dead = await readAll(sink.stream.deadLetterTopic, poison.length);
+    expect(dead.map((m) => m.value?.toString()).sort()).toEqual([...poison].sort());
+    expect((await tableCounts(env.clickhouseUrl, sink)).final).toBe(valid.length);
+  });
+
+  it("while a second member joins and partitions move, each poison record is dead-lettered once and the counters add up exactly", async () => {
+    const sink = await setup({ partitions: 6, maxRows: 10, maxDelayMs: 50 });
+    const rounds = 30;
+    const first = await run(sink);
+    let second: Awaited<ReturnType<typeof run>> | undefined;
+    for (let r = 0; r < rounds; r++) {
+      // Each round: valid records and one poison record per partition's worth of keys.
+      await produce(producer, sink, [...Array.from({ length: 12 }, (_, i) => event(`rb-${r}-${i}`, i)), `{poison ${r}`]);
+      if (r === 10) second = await run(sink); // the rebalance, with batches in flight
+    }
+    await allCommitted(sink);
+    const dead = await readAll(sink.stream.deadLetterTopic, rounds);
+    expect(dead.map((m) => m.value?.toString()).sort()).toEqual(Array.from({ length: rounds }, (_, r) => `{poison ${r}`).sort());
+    const counted = async (reg: Awaited<ReturnType<typeof run>>["registry"]) => Number(/sluice_sink_dead_letters_total\{[^}]*\} (\d+)/.exec(await reg.metrics())?.[1] ?? 0);
+    expect((await counted(first.registry)) + (await counted(second!.registry))).toBe(rounds);
+    expect((await tableCounts(env.clickhouseUrl, sink)).final).toBe(rounds * 12);
+  });
+
   it("when the sink process is SIGKILLed mid-stream and restarted, nothing is lost or duplicated", async () => {
     const sink = await setup({ maxRows: 40, maxDelayMs: 100 });
     const total = 3000;
@@ -188,17 +230,28 @@ describe("the ClickHouse sink on the real testbed", () => {
     expect(Number((await admin.fetchOffsets({ groupId: sink.groupId, topics: [sink.stream.topic] }))[0]!.partitions.find((p) => p.partition === 0)!.offset)).toBe(p0);
   });
 
+  /**
+   * Every record a read_committed reader sees on `topic`, read to its end: once `expected`
+   * arrived, a sentinel is written to each partition, and the read ends when all of them are
+   * back. Committed transactions before a sentinel are visible before it, so anything extra
+   * (a dead letter written twice) would be among the records. Offsets cannot be counted
+   * instead: each transaction's commit marker takes one.
+   */
   async function readAll(topic: string, expected: number) {
-    const consumer: KafkaConsumer = kafkaClient(env.kafkaBrokers, "sink-test-dlq").consumer({ groupId: `reader-${topic}`, fromBeginning: true });
+    const consumer: KafkaConsumer = kafkaClient(env.kafkaBrokers, "sink-test-dlq").consumer({ groupId: `reader-${topic}-${randomName("r")}`, fromBeginning: true });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic] });
     const seen: Pick<InMessage, "value" | "headers">[] = [];
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ value: message.value, headers: message.headers }) });
+    const sentinels = new Set<number>();
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => void (message.headers["sluice-test-sentinel"] ? sentinels.add(partition) : seen.push({ value: message.value, headers: message.headers })),
+    });
     try {
-      await waitFor(`${expected} records on ${topic}`, async () => (seen.length >= expected ? true : undefined), { timeoutMs: 20_000 });
-      // Not a sleep to win a race: the DLQ offsets say whether more than expected exist.
-      const high = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-      expect(high).toBe(expected);
+      await waitFor(`${expected} records on ${topic}`, async () => (seen.length >= expected ? true : undefined), { timeoutMs: 30_000 });
+      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
+      for (const partition of partitions) await producer.send({ topic, messages: [{ key: null, value: "end", headers: { "sluice-test-sentinel": "1" }, partition }] });
+      await waitFor(`the sentinels on ${topic}`, async () => (sentinels.size === partitions.length ? true : undefined), { timeoutMs: 30_000 });
+      expect(seen).toHaveLength(expected);
       return seen;
     } finally {
       await consumer.disconnect();
@@ -206,10 +259,10 @@ describe("the ClickHouse sink on the real testbed", () => {
   }
 });
 
-function spawnSink(sink: CompiledSink): Promise<ChildProcess> {
+function spawnSink(sink: CompiledSink, failpoints = ""): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/run-sink.ts"), JSON.stringify(sink)], {
     // The broker's minimum session timeout: a SIGKILLed member's partitions move after it.
-    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl, SLUICE_SESSION_TIMEOUT_MS: "6000" },
+    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl, SLUICE_SESSION_TIMEOUT_MS: "6000", SLUICE_FAILPOINTS: failpoints },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -11,6 +11,14 @@ import { KafkaJS, quietLogger } from "./library.js";
 
 const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
 
+/** Our port's consumer → the binding's, for transactions that commit its offsets. */
+const natives = new WeakMap<KafkaConsumer, unknown>();
+export function nativeConsumer(c: KafkaConsumer): unknown {
+  const n = natives.get(c);
+  if (!n) throw new Error("not a librdkafka consumer: transactions need the consumer they commit for");
+  return n;
+}
+
 type RawMessage = { offset: string; key: Buffer | null; value: Buffer | null; timestamp: string; headers?: Record<string, unknown> };
 
 export function confluentConsumer(brokers: string[], clientId: string, o: ConsumerOptions): KafkaConsumer {
@@ -36,7 +44,7 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
     kafkaJS: { logger: quietLogger(clientId) as never },
   } as never);
 
-  return {
+  const port: KafkaConsumer = {
     connect: () => consumer.connect(),
     subscribe: ({ topics }) => consumer.subscribe({ topics }),
     run: async ({ eachBatch, eachMessage }: RunOptions) => {
@@ -64,6 +72,8 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
     commitOffsets: (offsets) => consumer.commitOffsets(offsets.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset, metadata: c.metadata ?? null }))),
     disconnect: () => consumer.disconnect(),
   };
+  natives.set(port, consumer);
+  return port;
 }
 
 function toMessage(m: RawMessage): InMessage {

@@ -35,6 +35,6 @@ export function confluentProducer(brokers: string[], clientId: string, o: Produc
   };
 }
 
-function toRecord(m: OutMessage) {
+export function toRecord(m: OutMessage) {
   return { key: m.key ?? null, value: m.value, headers: m.headers, ...(m.partition === undefined ? {} : { partition: m.partition }) } as never;
 }

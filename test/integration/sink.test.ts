@@ -20,6 +20,7 @@ import { ensureSinkTable, existingColumns } from "../../runtime/clickhouse/ensur
 import type { CompiledSink, CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { startClickHouse, type ClickHouseServer } from "../../testbed/clickhouse.js";
 import { waitFor } from "../../testbed/poll.js";
+import { readToEnd } from "../../testbed/read-topic.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
@@ -230,32 +231,13 @@ describe("the ClickHouse sink on the real testbed", () => {
     expect(Number((await admin.fetchOffsets({ groupId: sink.groupId, topics: [sink.stream.topic] }))[0]!.partitions.find((p) => p.partition === 0)!.offset)).toBe(p0);
   });
 
-  /**
-   * Every record a read_committed reader sees on `topic`, read to its end: once `expected`
-   * arrived, a sentinel is written to each partition, and the read ends when all of them are
-   * back. Committed transactions before a sentinel are visible before it, so anything extra
-   * (a dead letter written twice) would be among the records. Offsets cannot be counted
-   * instead: each transaction's commit marker takes one.
-   */
+  /** Every record of `topic` as read_committed readers see it, once `expected` have arrived. */
   async function readAll(topic: string, expected: number) {
-    const consumer: KafkaConsumer = kafkaClient(env.kafkaBrokers, "sink-test-dlq").consumer({ groupId: `reader-${topic}-${randomName("r")}`, fromBeginning: true });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic] });
-    const seen: Pick<InMessage, "value" | "headers">[] = [];
-    const sentinels = new Set<number>();
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => void (message.headers["sluice-test-sentinel"] ? sentinels.add(partition) : seen.push({ value: message.value, headers: message.headers })),
-    });
-    try {
-      await waitFor(`${expected} records on ${topic}`, async () => (seen.length >= expected ? true : undefined), { timeoutMs: 30_000 });
-      const partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
-      for (const partition of partitions) await producer.send({ topic, messages: [{ key: null, value: "end", headers: { "sluice-test-sentinel": "1" }, partition }] });
-      await waitFor(`the sentinels on ${topic}`, async () => (sentinels.size === partitions.length ? true : undefined), { timeoutMs: 30_000 });
-      expect(seen).toHaveLength(expected);
-      return seen;
-    } finally {
-      await consumer.disconnect();
-    }
+    const kafka = kafkaClient(env.kafkaBrokers, "sink-test-dlq");
+    // The sink has committed everything it read: its transactions are done.
+    const seen = await readToEnd(kafka, topic);
+    expect(seen).toHaveLength(expected);
+    return seen;
   }
 });
 

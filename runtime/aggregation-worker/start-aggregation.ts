@@ -11,7 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createClient } from "@clickhouse/client";
-import type { Batch, KafkaAdmin as Admin, KafkaConsumer, KafkaProducer } from "../kafka/port.js";
+import type { Batch, KafkaAdmin as Admin, KafkaConsumer, KafkaTransactionalProducer } from "../kafka/port.js";
 import type { Registry } from "prom-client";
 import { AggregationEngine, type Clock, type Output } from "../aggregate/engine.js";
 import { detectServerFeatures } from "../clickhouse/server-version.js";
@@ -63,6 +63,8 @@ interface Session {
   next: Map<number, number>;
   outputs: Output[];
   poison: Poison[];
+  /** Per partition: records below this were read before the checkpoint resumed from. */
+  deadLetteredUpTo: Map<number, number>;
   flushing?: Promise<void>;
   lastCommitted?: string;
   paused: boolean;
@@ -85,9 +87,11 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
 
   const kafka = kafkaClient(opts.kafkaBrokers, `sluice-aggregation-${job.name}-${instanceId}`);
   const admin: Admin = kafka.admin();
-  const producer: KafkaProducer = kafka.producer();
+  // Dead letters and late-topic messages go with the commit in one transaction
+  // (write-flush.ts); connected on first use.
+  const transactional: KafkaTransactionalProducer = kafka.transactionalProducer(`sluice-aggregation-${job.namespace}-${job.name}-${instanceId}`);
   const consumer: KafkaConsumer = kafka.consumer({ groupId: job.groupId, maxWaitTimeInMs: Math.min(500, tickMs * 2), onAssigned: (partitions) => onAssigned(partitions) });
-  await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
+  await Promise.all([admin.connect(), consumer.connect()]);
   if (job.late.policy === "Topic") await ensureLateTopic(admin, job, job.late.topic);
 
   let gen = 0;
@@ -109,8 +113,9 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
   const live = (s: Session) => !stopping && !failure && s.gen === gen;
 
   const deps: FlushDeps = {
-    job, label, features, clickhouse, producer, metrics, now: clock,
+    job, label, features, clickhouse, metrics, now: clock,
     commit: (offsets) => consumer.commitOffsets(offsets.map((o) => ({ topic, partition: o.partition, offset: String(o.offset), metadata: o.metadata }))),
+    commitWithMessages: (records, offsets) => transactional.sendWithOffsets(consumer, records, offsets.map((o) => ({ topic, partition: o.partition, offset: String(o.offset), metadata: o.metadata }))),
   };
   const retryCtx = (s: Session): RetryContext => ({
     shouldContinue: () => live(s),
@@ -177,7 +182,8 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     const engine = new AggregationEngine(job.engine, clock, resume);
     engine.assign(partitions);
     if (g !== gen) return undefined;
-    session = { gen: g, engine, next: new Map(mine.map((c) => [c.partition, c.offset])), outputs: [], poison: [], paused: false };
+    const deadLetteredUpTo = new Map(Object.entries(resume?.partitions ?? {}).map(([p, c]) => [Number(p), c.nextOffset]));
+    session = { gen: g, engine, next: new Map(mine.map((c) => [c.partition, c.offset])), outputs: [], poison: [], deadLetteredUpTo, paused: false };
     log.info("session started", { aggregation: label, partitions, resume: resume ?? null });
     return session;
   };
@@ -205,7 +211,11 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       if (offset < at) continue;
       const record = { partition: p, offset, key: m.key, value: m.value, headers: m.headers, timestampMs: Number(m.timestamp) };
       const d = decodeRecord(job.stream, record);
-      if (!d.ok) s.poison.push(d.poison);
+      // A poison record below the checkpoint's read position was dead-lettered in the
+      // transaction that committed that checkpoint: the replay must not send it again.
+      if (!d.ok) {
+        if (offset >= (s.deadLetteredUpTo.get(p) ?? 0)) s.poison.push(d.poison);
+      }
       else {
         const dupBefore = s.engine.duplicates;
         const out = s.engine.onEvent({ partition: p, offset, eventId: d.value.eventId, eventTimeMs: d.value.eventTimeMs, row: d.value.row });
@@ -244,7 +254,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       // disconnect, and that socket would keep the process from exiting.
       await initialised;
       await consumer.disconnect().catch(() => {});
-      await Promise.all([producer.disconnect(), admin.disconnect()]).catch(() => {});
+      await Promise.all([transactional.disconnect(), admin.disconnect()]).catch(() => {});
       await clickhouse.close();
     })());
 

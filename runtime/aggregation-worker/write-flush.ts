@@ -1,15 +1,17 @@
 /**
  * Writes one flush: everything the engine emitted up to a moment, then the checkpoint
- * taken at that same moment. The order loses nothing:
- *   1. dead-letter poison records (acknowledged by Kafka),
- *   2. late events (late table or topic),
- *   3. result rows (aggregate table),
- *   4. commit committableOffsets() with the checkpoint as metadata.
- * A crash before 4 replays from the previous commit, which regenerates the same rows
- * with the same versions: the tables are ReplacingMergeTrees, so rewriting is harmless.
+ * taken at that same moment. The order loses nothing and repeats nothing:
+ *   1. late events (policy Table: the late table, deduplicated by event id),
+ *   2. result rows (aggregate table),
+ *   3. commit committableOffsets() with the checkpoint as metadata; when there are dead
+ *      letters or late-topic messages, in one Kafka transaction with them, so each is in its
+ *      topic exactly once for read_committed readers.
+ * A crash before 3 replays from the previous commit, which regenerates the same rows
+ * with the same versions: the tables are ReplacingMergeTrees, so rewriting is harmless,
+ * and the uncommitted transaction's messages are aborted.
  */
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { KafkaProducer as Producer } from "../kafka/port.js";
+import type { OutMessage } from "../kafka/port.js";
 import type { Checkpoint, Output } from "../aggregate/engine.js";
 import type { ServerFeatures } from "../clickhouse/server-version.js";
 import { deadLetterMessage } from "../sink/dead-letter.js";
@@ -34,8 +36,9 @@ export interface FlushDeps {
   label: string;
   features: ServerFeatures;
   clickhouse: ClickHouseClient;
-  producer: Producer;
   commit(offsets: { partition: number; offset: number; metadata: string }[]): Promise<void>;
+  /** Messages and the commit in one transaction (all or nothing). */
+  commitWithMessages(records: { topic: string; messages: OutMessage[] }[], offsets: { partition: number; offset: number; metadata: string }[]): Promise<void>;
   metrics: AggregationMetrics;
   now(): number;
 }
@@ -54,21 +57,17 @@ export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContex
       firings.set(firing, (firings.get(firing) ?? 0) + 1);
     }
   }
-  if (flush.poison.length > 0) {
-    const messages = flush.poison.map((p) => deadLetterMessage(p, job.stream.topic, deps.label));
-    await retrying("dead-letter", ctx, () => deps.producer.send({ topic: job.stream.deadLetterTopic, messages }));
-  }
+  const records: { topic: string; messages: OutMessage[] }[] = [];
+  if (flush.poison.length > 0) records.push({ topic: job.stream.deadLetterTopic, messages: flush.poison.map((p) => deadLetterMessage(p, job.stream.topic, deps.label)) });
   if (late.length > 0) {
     const lateOut = job.late;
     if (lateOut.policy === "Table") await insert(deps, tableRef(lateOut), late.map((l) => encodeLateRow(job, l.event, l.reason, features, now)), ctx);
-    else {
-      const messages = late.map((l) => lateMessage(job, l.event, l.reason));
-      await retrying("late topic", ctx, () => deps.producer.send({ topic: lateOut.topic, messages }));
-    }
+    else records.push({ topic: lateOut.topic, messages: late.map((l) => lateMessage(job, l.event, l.reason)) });
   }
   if (rows.length > 0) await insert(deps, tableRef(job.output), rows, ctx);
   const commits = checkpointCommits(flush.checkpoint);
-  if (commits.length > 0) await retrying("commit", ctx, () => deps.commit(commits));
+  if (records.length > 0) await retrying("dead-letters, late events and commit", ctx, () => deps.commitWithMessages(records, commits));
+  else if (commits.length > 0) await retrying("commit", ctx, () => deps.commit(commits));
 
   const label = { aggregation: deps.label };
   for (const [firing, n] of firings) deps.metrics.rowsEmitted.inc({ ...label, firing }, n);

@@ -86,15 +86,15 @@ export interface RunOptions {
 }
 
 /**
- * Writes records and a consumer group's offsets in one Kafka transaction: read_committed
- * readers (librdkafka's and kafkajs's default) see the records only if the offsets were
- * committed with them. The offsets are fenced by the consumer's group generation, so a
- * member that lost its partitions in a rebalance cannot commit them. Offsets carry no
- * metadata (the binding does not pass it through a transaction).
+ * Writes records and a consumer group's offsets (with their metadata) in one Kafka
+ * transaction: read_committed readers (librdkafka's, kcat's and kafkajs's default) see the
+ * records only if the offsets were committed with them. The offsets are fenced by the
+ * consumer's group generation, so a member that lost its partitions in a rebalance cannot
+ * commit them.
  */
 export interface KafkaTransactionalProducer {
   connect(): Promise<void>;
-  sendWithOffsets(consumer: KafkaConsumer, record: { topic: string; messages: OutMessage[] }, offsets: Omit<CommitEntry, "metadata">[]): Promise<void>;
+  sendWithOffsets(consumer: KafkaConsumer, records: { topic: string; messages: OutMessage[] }[], offsets: CommitEntry[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 

@@ -106,7 +106,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       await consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
     },
     deadLetterAndCommit: async (partition, offset, messages) => {
-      await deadLetters.sendWithOffsets(consumer, { topic: sink.stream.deadLetterTopic, messages }, [{ topic, partition, offset: String(offset) }]);
+      await deadLetters.sendWithOffsets(consumer, [{ topic: sink.stream.deadLetterTopic, messages }], [{ topic, partition, offset: String(offset) }]);
       failpoint("sink.after-dead-letter-commit");
     },
   };

@@ -16,6 +16,8 @@ import { silentLogger } from "../../runtime/log.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { waitFor } from "../../testbed/poll.js";
+import { readToEnd } from "../../testbed/read-topic.js";
+import { readPosition } from "../../operator/autoscale/observe-lag.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
 
@@ -103,7 +105,14 @@ describe("the aggregation worker on the real testbed", () => {
     });
     expect(rows).toEqual(expected.results);
     expect(await lateCount(job)).toBe(beyondLateness);
-    const metrics = await registry.metrics();
+    // Counters move once a flush's commit is done, a moment after its rows are readable.
+    const metrics = await waitFor("the flushes' counters", async () => {
+      const m = await registry.metrics();
+      return /sluice_aggregation_dead_letters_total\{aggregation="[^"]+"\} 1/.test(m) && /sluice_aggregation_late_events_total\{aggregation="[^"]+"\} 4/.test(m) ? m : undefined;
+    }, { timeoutMs: 30_000 }).catch(async (err: Error) => {
+      console.log("[aggregation] metrics", (await registry.metrics()).split("\n").filter((l) => l.startsWith("sluice_aggregation_")).join("\n"));
+      throw err;
+    });
     expect(metrics).toMatch(/sluice_aggregation_late_events_total\{aggregation="[^"]+"\} 4/);
     expect(metrics).toMatch(/sluice_aggregation_duplicates_total\{aggregation="[^"]+"\} 3/);
     expect(metrics).toMatch(/sluice_aggregation_dead_letters_total\{aggregation="[^"]+"\} 1/);
@@ -157,6 +166,36 @@ describe("the aggregation worker on the real testbed", () => {
     expect(crashRows).toEqual(calmRows);
     expect(crashRows.map(({ version: _v, ...r }) => r)).toEqual(expected.results);
     expect(await lateCount(crashy)).toBe(0);
+  }, 180_000);
+
+  it("when the worker is SIGKILLed after sending dead letters but before their transaction commits, each poison record is dead-lettered once and the checkpoint still goes with the commit", async () => {
+    const job = await setup({ partitions: 1, maxOutOfOrderness: "10s", allowedLateness: "30s" });
+    const events = Array.from({ length: 120 }, (_, i) => ev(`d-${i}`, `c${i % 3}`, T0 + i * 2_000, i, `u${i % 5}`));
+    const poison = ["{broken 0", "{broken 1", "{broken 2"];
+    await produce(job, [...events.slice(0, 40), poison[0]!, ...events.slice(40, 80), poison[1]!, ...events.slice(80), poison[2]!]);
+    await sentinels(job);
+    const signal = await spawnWorker(job, "kafka.transaction-before-commit=1").then(
+      (c) => {
+        cleanups.push(() => killed(c));
+        return new Promise<string | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.signalCode) : c.once("exit", (_code, sig) => r(sig))));
+      },
+      (err: Error) => (/failpoint kafka.transaction-before-commit hit/.test(err.message) ? "SIGKILL" : Promise.reject(err)),
+    );
+    expect(signal).toBe("SIGKILL");
+    await run(job); // the restarted worker
+    const expected = simulate(events, 10_000, 30_000);
+    await waitFor("final results", async () => (JSON.stringify(await results(job)) === JSON.stringify(expected.results) ? true : undefined), { timeoutMs: 60_000 });
+    // Rows are written before the transaction commits: wait until the checkpoint says every
+    // record was read (its "n", committed with the dead letters), so no transaction is
+    // still open or retrying when the topic is read.
+    const end = async () => (await admin.fetchTopicOffsets(job.stream.topic)).reduce((n, p) => n + Number(p.high), 0);
+    const readTotal = async () => (await admin.fetchOffsets({ groupId: job.groupId, topics: [job.stream.topic] }))[0]!.partitions.reduce((n, p) => n + readPosition(Number(p.offset), p.metadata), 0);
+    await waitFor("every record read and committed", async () => ((await readTotal()) === (await end()) ? true : undefined), { timeoutMs: 90_000 });
+    const dead = await readToEnd(kafkaClient(env.kafkaBrokers, "agg-test-dlq"), job.stream.deadLetterTopic);
+    expect(dead.map((m) => m.value?.toString()).sort()).toEqual(poison);
+    // The transaction committed the offsets with the checkpoint as their metadata.
+    const [c] = await admin.fetchOffsets({ groupId: job.groupId, topics: [job.stream.topic] });
+    expect(c!.partitions[0]!.metadata).toMatch(/^\{"v":2,/);
   }, 180_000);
 
   it("with earlyFirings 5s, an event's contribution is visible in the aggregate table within 10 s", async () => {
@@ -251,9 +290,9 @@ async function dropDatabase(job: CompiledAggregationJob): Promise<void> {
   await ch.close();
 }
 
-function spawnWorker(job: CompiledAggregationJob): Promise<ChildProcess> {
+function spawnWorker(job: CompiledAggregationJob, failpoints = ""): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/run-aggregation.ts"), JSON.stringify(job)], {
-    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl, AGGREGATION_TICK_MS: "100" },
+    env: { ...process.env, KAFKA_BROKERS: env.kafkaBrokers.join(","), CLICKHOUSE_URL: env.clickhouseUrl, AGGREGATION_TICK_MS: "100", SLUICE_FAILPOINTS: failpoints },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

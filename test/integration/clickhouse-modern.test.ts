@@ -9,7 +9,6 @@
 import { randomBytes } from "node:crypto";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { createChdbConnection } from "chdb/connection";
-import type { KafkaProducer } from "../../runtime/kafka/port.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AggregationEngine, type Output } from "../../runtime/aggregate/engine.js";
 import { ensureAggregationTables } from "../../runtime/aggregation-worker/ensure-tables.js";
@@ -121,7 +120,6 @@ const failFast: RetryContext = {
     throw err;
   },
 };
-const noKafka: KafkaProducer = { connect: async () => {}, send: async () => {}, disconnect: async () => {} };
 
 function writer(sink: CompiledSink, f: ServerFeatures = features) {
   const commits: { partition: number; offset: number; metadata: string | null }[] = [];
@@ -249,7 +247,7 @@ describe.each(aggregations.map((j) => [`${j.output.database}.${j.output.table}`,
     return { ...example, output: { ...example.output, database }, late: example.late.policy === "Table" ? { ...example.late, database } : example.late };
   };
   const flusher = (job: CompiledAggregationJob) => ({
-    job, label: `test/${job.name}`, features, clickhouse: ch, producer: noKafka, commit: async () => {},
+    job, label: `test/${job.name}`, features, clickhouse: ch, commit: async () => {}, commitWithMessages: async () => {},
     metrics: aggregationMetrics(createRegistry(false)), now: () => BASE_MS,
   });
   const key = (job: CompiledAggregationJob) => ["toUnixTimestamp64Milli(window_start) AS ws", ...job.engine.groupBy.map((g) => `\`${g}\``)].join(", ");

@@ -5,7 +5,7 @@
  * librdkafka refuses every further call, and a new transactional session costs one
  * InitProducerId, which is rare next to the records it protects.
  */
-import type { KafkaConsumer, KafkaTransactionalProducer } from "../port.js";
+import type { CommitEntry, KafkaConsumer, KafkaTransactionalProducer } from "../port.js";
 import { toRecord } from "./producer.js";
 import { failpoint } from "../../failpoints.js";
 import { nativeConsumer } from "./consumer.js";
@@ -64,14 +64,12 @@ export function confluentTransactionalProducer(brokers: string[], clientId: stri
 
   return {
     connect: async () => void (await ready()),
-    sendWithOffsets: (consumer: KafkaConsumer, { topic, messages }, offsets) => serially(async () => {
+    sendWithOffsets: (consumer: KafkaConsumer, records, offsets) => serially(async () => {
       const p = await ready();
       await p.transaction();
       try {
-        await p.send({ topic, messages: messages.map(toRecord) });
-        const byTopic = new Map<string, { partition: number; offset: string }[]>();
-        for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
-        await p.sendOffsets({ consumer: nativeConsumer(consumer) as never, topics: [...byTopic].map(([t, partitions]) => ({ topic: t, partitions })) });
+        for (const { topic, messages } of records) if (messages.length > 0) await p.send({ topic, messages: messages.map(toRecord) });
+        await sendOffsets(p, consumer, offsets);
         failpoint("kafka.transaction-before-commit");
         await p.commit();
       } catch (err) {
@@ -82,4 +80,17 @@ export function confluentTransactionalProducer(brokers: string[], clientId: stri
     }),
     disconnect: () => serially(() => replace()),
   };
+}
+
+/**
+ * The binding's KafkaJS-shaped sendOffsets drops commit metadata, which the aggregation
+ * worker's checkpoint lives in; its underlying producer passes offsets to librdkafka as
+ * given (metadata included, with the NUL the C++ side appends; kafkajs/admin.ts strips it).
+ */
+function sendOffsets(p: Native, consumer: KafkaConsumer, offsets: CommitEntry[]): Promise<void> {
+  type Internal = { sendOffsetsToTransaction(o: unknown[], c: unknown, timeoutMs: number, cb: (err: unknown) => void): void };
+  const producer = (p as unknown as { _getInternalClient(): Internal })._getInternalClient();
+  const native = (nativeConsumer(consumer) as { _getInternalClient(): unknown })._getInternalClient();
+  const tps = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) }));
+  return new Promise((resolve, reject) => producer.sendOffsetsToTransaction(tps, native, 10_000, (err) => (err ? reject(err instanceof Error ? err : new Error(String((err as { message?: string }).message ?? err))) : resolve())));
 }

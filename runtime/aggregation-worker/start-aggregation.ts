@@ -27,7 +27,7 @@ import { checkpointFromCommits } from "./checkpoint-metadata.js";
 import { ensureAggregationTables } from "./ensure-tables.js";
 import type { CompiledAggregationJob } from "./job.js";
 import { aggregationMetrics } from "./metrics.js";
-import { writeFlush, type FlushDeps } from "./write-flush.js";
+import { kafkaSteps, writeFlush, type FlushDeps } from "./write-flush.js";
 
 export interface AggregationOptions {
   aggregation: CompiledAggregationJob;
@@ -157,8 +157,8 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
 
   /** Reads the committed offsets and checkpoints of the assigned partitions; refuses a retention gap. */
   const newSession = async (g: number, partitions: number[]): Promise<Session | undefined> => {
-    // Read at every rebalance, often while a broker is failing: retried until this
-    // session is superseded or the worker stops, never a reason for the worker to die.
+    // Read at every rebalance, often while a broker is failing: retried until this session
+    // is superseded or the worker stops, unless waiting cannot help (write-flush.ts kafkaSteps).
     const readCtx: RetryContext = {
       shouldContinue: () => g === gen && !stopping && !failure,
       signal: abort.signal,
@@ -167,7 +167,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     };
     const [[committed], lows] = await retrying("read committed offsets and watermarks", readCtx, () =>
       Promise.all([admin.fetchOffsets({ groupId: job.groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
-    );
+    kafkaSteps);
     const mine = partitions.map((p) => {
       const c = committed?.partitions.find((x) => x.partition === p);
       return { partition: p, offset: c ? Number(c.offset) : -1, metadata: c?.metadata };

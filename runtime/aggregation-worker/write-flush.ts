@@ -18,6 +18,8 @@ import { deadLetterMessage } from "../sink/dead-letter.js";
 import type { Poison } from "../sink/decode.js";
 import { isRetriableClickHouseError } from "../sink/errors.js";
 import { retrying, type RetryContext } from "../sink/retry.js";
+import { isFatalKafkaError } from "../kafka/fatal-error.js";
+import { defaultKafkaRetryDeadlineMs } from "../sink/kafka-retry.js";
 import { checkpointCommits } from "./checkpoint-metadata.js";
 import { encodeAggregateRow, encodeLateRow, lateMessage, type ChRow } from "./encode.js";
 import { AggregateWriteRejectedError } from "./errors.js";
@@ -43,6 +45,13 @@ export interface FlushDeps {
   now(): number;
 }
 
+/**
+ * Kafka errors that waiting can fix (a coordinator move, a leader election, a timeout) are
+ * retried for as long as a broker failover or rolling restart takes; one that waiting cannot
+ * fix (kafka/fatal-error.ts), or one outlasting that, fails the worker loudly.
+ */
+export const kafkaSteps = { isRetriable: (e: unknown) => !isFatalKafkaError(e), maxNonRetriable: 1, deadlineMs: defaultKafkaRetryDeadlineMs };
+
 export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContext): Promise<void> {
   const { job, features } = deps;
   const now = deps.now();
@@ -66,8 +75,8 @@ export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContex
   }
   if (rows.length > 0) await insert(deps, tableRef(job.output), rows, ctx);
   const commits = checkpointCommits(flush.checkpoint);
-  if (records.length > 0) await retrying("dead-letters, late events and commit", ctx, () => deps.commitWithMessages(records, commits));
-  else if (commits.length > 0) await retrying("commit", ctx, () => deps.commit(commits));
+  if (records.length > 0) await retrying("dead-letters, late events and commit", ctx, () => deps.commitWithMessages(records, commits), kafkaSteps);
+  else if (commits.length > 0) await retrying("commit", ctx, () => deps.commit(commits), kafkaSteps);
 
   const label = { aggregation: deps.label };
   for (const [firing, n] of firings) deps.metrics.rowsEmitted.inc({ ...label, firing }, n);

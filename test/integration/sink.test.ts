@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kafkaClient } from "../../runtime/kafka/client.js";
-import type { InMessage, KafkaAdmin, KafkaConsumer, KafkaProducer } from "../../runtime/kafka/port.js";
+import type { KafkaAdmin, KafkaProducer } from "../../runtime/kafka/port.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import { silentLogger } from "../../runtime/log.js";
 import { startSink, type SinkHandle } from "../../runtime/sink/start-sink.js";

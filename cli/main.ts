@@ -1,5 +1,6 @@
 /** The `sluice` command line. */
 import { Command } from "commander";
+import { crdsCommand } from "./crds-command.js";
 import { runCommand } from "./run-command.js";
 import { operatorCommand } from "./operator-command.js";
 import { validatePaths } from "./validate-command.js";
@@ -75,6 +76,7 @@ export function program(): Command {
         process.exitCode = 1;
       }
     });
+  cli.addCommand(crdsCommand());
   return cli;
 }
 

@@ -42,6 +42,15 @@ describe("the generated CRDs", () => {
         for (const [path, node] of nodes(root.properties.status, `${def.kind}.status`)) expect(node.description, `${path} has no description`).toBeTruthy();
       });
 
+      it("shows Ready and its Reason in plain kubectl get, not only with -o wide", () => {
+        const columns = (crdFor(def) as Json).spec.versions[0].additionalPrinterColumns as Json[];
+        for (const name of ["Ready", "Reason"]) {
+          const column = columns.find((c) => c.name === name);
+          expect(column, `${def.kind} has no ${name} column`).toBeDefined();
+          expect(column!.priority ?? 0, `${def.kind}'s ${name} column is hidden behind -o wide`).toBe(0);
+        }
+      });
+
       it("keeps conditions as a list-map keyed on type, with observedGeneration beside them", () => {
         const status = root.properties.status;
         expect(status.properties.conditions["x-kubernetes-list-type"]).toBe("map");
@@ -58,5 +67,12 @@ describe("the generated CRDs", () => {
     expect(byKind.get("EventStream")!.spec.versions[0].subresources.scale).toBeUndefined();
     const partitions = byKind.get("EventStream")!.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.topic.properties.partitions;
     expect(partitions["x-kubernetes-validations"][0].rule).toBe("self >= oldSelf");
+  });
+
+  it("shows EventStream's partitions from status (what Kafka has), which the status schema declares", () => {
+    const version = (crdFor(KINDS.find((d) => d.kind === "EventStream")!) as Json).spec.versions[0];
+    const column = (version.additionalPrinterColumns as Json[]).find((c) => c.name === "Partitions");
+    expect(column?.jsonPath).toBe(".status.partitions");
+    expect(version.schema.openAPIV3Schema.properties.status.properties.partitions.type).toBe("integer");
   });
 });

@@ -170,7 +170,7 @@ export const eventStreamStatus = z
   .object({
     ...statusBase,
     topic: z.string().optional().describe("The Kafka topic the operator manages for this stream."),
-    partitions: z.number().int().optional().describe("Partitions the topic has now."),
+    partitions: z.number().int().optional().describe("Partitions the topic has in Kafka, as the operator last saw it; may differ from spec.topic.partitions while a change is refused."),
     schemaVersion: z.number().int().optional().describe("The schema version workers run with: the newest one that passed the compatibility check."),
     ingestUrl: z.string().optional().describe("In-cluster URL of the stream's collector: POST events here."),
   })

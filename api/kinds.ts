@@ -30,7 +30,8 @@ export interface KindDef {
 }
 
 const ready: PrinterColumn = { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "Whether everything the resource declares is in place." };
-const reason: PrinterColumn = { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: "Why it is or is not ready.", priority: 1 };
+// Shown by default (no priority): READY False without the why sends users to describe.
+const reason: PrinterColumn = { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: "Why it is or is not ready." };
 const age: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Time since creation." };
 const replicas: PrinterColumn = { name: "Replicas", type: "integer", jsonPath: ".status.replicas", description: "Worker replicas running." };
 const lag: PrinterColumn = { name: "Lag", type: "integer", jsonPath: ".status.lagMessages", description: "Consumer lag in messages." };
@@ -49,7 +50,8 @@ export const KINDS: KindDef[] = [
     columns: [
       ready,
       { name: "Topic", type: "string", jsonPath: ".status.topic", description: "The Kafka topic." },
-      { name: "Partitions", type: "integer", jsonPath: ".spec.topic.partitions", description: "Declared partition count." },
+      // From status: the spec can ask for fewer than Kafka has (a refused shrink).
+      { name: "Partitions", type: "integer", jsonPath: ".status.partitions", description: "Partitions the topic has in Kafka." },
       { name: "Schema", type: "integer", jsonPath: ".status.schemaVersion", description: "Schema version in use." },
       reason,
       age,

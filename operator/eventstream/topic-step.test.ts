@@ -13,10 +13,18 @@ const stream = compileStream({ kind: "EventStream", metadata: { name: "views", n
 
 /** An admin that knows one topic with `partitions` partitions and the declared configs. */
 function fakeAdmin(partitions: number): Admin {
+  return topicsAdmin({ "shop.views": partitions });
+}
+
+/** An admin that knows these topics with these partition counts; config changes go through. */
+function topicsAdmin(topics: Record<string, number>): Admin {
   return {
-    listTopics: async () => ["shop.views"],
-    fetchTopicMetadata: async () => ({ topics: [{ name: "shop.views", partitions: Array.from({ length: partitions }, (_, i) => ({ partitionId: i })) }] }),
+    listTopics: async () => Object.keys(topics),
+    fetchTopicMetadata: async ({ topics: [name] }: { topics: string[] }) => ({
+      topics: [{ name, partitions: Array.from({ length: topics[name!]! }, (_, i) => ({ partitionId: i, leader: 0 })) }],
+    }),
     describeTopicConfigs: async () => ({}),
+    alterTopicConfigs: async () => {},
   } as unknown as Admin;
 }
 
@@ -47,6 +55,7 @@ describe("ensuring a stream's topics", () => {
       message: "topic shop.views asks for replicationFactor 3, but the Kafka cluster has 1 broker: lower spec.topic.replicationFactor or add brokers",
     });
     expect(created).toEqual([]);
+    expect(out.partitions, "no topic, so no count").toBeUndefined();
   });
 
   it("when Kafka refuses the topic as invalid, reports TopicRefused without a retry", async () => {
@@ -78,5 +87,18 @@ describe("ensuring a stream's topics", () => {
     expect(out.retry).toBe(false);
     expect(out.partitions).toBe(8);
     expect(out.condition).toMatchObject({ status: "False", reason: "PartitionShrinkRefused" });
+  });
+
+  it("when the topics match the spec, reports the partitions the topic has", async () => {
+    const out = await ensureTopics({ withKafkaAdmin: async (fn) => fn(topicsAdmin({ "shop.views": 4, "shop.views.dlq": 3 })) }, stream);
+    expect(out.condition).toMatchObject({ status: "True", reason: "TopicInSync" });
+    expect(out.partitions).toBe(4);
+  });
+
+  it("when only the dead-letter topic is refused, reports the main topic's partitions, not the dead-letter topic's", async () => {
+    const out = await ensureTopics({ withKafkaAdmin: async (fn) => fn(topicsAdmin({ "shop.views": 4, "shop.views.dlq": 5 })) }, stream);
+    expect(out.condition).toMatchObject({ status: "False", reason: "PartitionShrinkRefused" });
+    expect(out.condition.message).toContain("shop.views.dlq has 5 partitions");
+    expect(out.partitions).toBe(4);
   });
 });

@@ -15,7 +15,7 @@ import { errorMessage } from "../errors.js";
 
 export interface TopicOutcome {
   condition: ConditionInput;
-  /** Partitions the main topic has after this step, when known. */
+  /** Partitions the main topic has in Kafka after this step, when known (status.partitions, the PARTITIONS column). */
   partitions?: number;
   plans: { topic: string; plan: TopicPlan }[];
   retry: boolean;
@@ -23,21 +23,31 @@ export interface TopicOutcome {
 
 export async function ensureTopics(ctx: Pick<OperatorContext, "withKafkaAdmin">, stream: CompiledStream, cluster?: string): Promise<TopicOutcome> {
   const plans: { topic: string; plan: TopicPlan }[] = [];
+  let partitions: number | undefined;
   try {
     await ctx.withKafkaAdmin(async (admin) => {
-      for (const topic of desiredTopics(stream)) plans.push({ topic: topic.name, plan: await ensureTopic(admin, topic) });
+      for (const topic of desiredTopics(stream)) {
+        const plan = await ensureTopic(admin, topic).catch((err: unknown) => {
+          // Only the main topic's count is the stream's: a refused DLQ must not report its own.
+          if (topic.name === stream.topic && err instanceof TopicSpecError) partitions = err.partitions;
+          throw err;
+        });
+        plans.push({ topic: topic.name, plan });
+        // A plan that went through leaves the topic with exactly the declared count: created
+        // with it, grown to it, or found with it (planTopic refuses anything else).
+        if (topic.name === stream.topic) partitions = topic.partitions;
+      }
     }, cluster);
   } catch (err) {
     if (err instanceof TopicSpecError) {
-      const have = /has (\d+) partitions/.exec(err.message)?.[1];
-      return { plans, retry: false, partitions: have ? Number(have) : undefined, condition: { type: "TopicReady", status: "False", reason: err.reason, message: err.message } };
+      return { plans, retry: false, partitions, condition: { type: "TopicReady", status: "False", reason: err.reason, message: err.message } };
     }
-    return { plans, retry: true, condition: { type: "TopicReady", status: "False", reason: "KafkaUnavailable", message: `Kafka: ${errorMessage(err)}` } };
+    return { plans, retry: true, partitions, condition: { type: "TopicReady", status: "False", reason: "KafkaUnavailable", message: `Kafka: ${errorMessage(err)}` } };
   }
   return {
     plans,
     retry: false,
-    partitions: stream.partitions,
+    partitions,
     condition: { type: "TopicReady", status: "True", reason: "TopicInSync", message: `topic ${stream.topic} (${stream.partitions} partitions) and dead-letter topic ${stream.deadLetterTopic} match the spec` },
   };
 }

@@ -11,7 +11,8 @@ import { planTopic, type DesiredTopic, type ObservedTopic, type TopicPlan } from
 /** A spec the cluster cannot honour; retrying will not help until the spec changes. */
 export class TopicSpecError extends Error {
   readonly retriable = false;
-  constructor(message: string, readonly reason: string) {
+  /** `partitions`: what the existing topic has, when the refusal knows it (a shrink), so status can show it. */
+  constructor(message: string, readonly reason: string, readonly partitions?: number) {
     super(message);
   }
 }
@@ -91,6 +92,7 @@ async function applyPlan(admin: Admin, desired: DesiredTopic, plan: TopicPlan): 
       throw new TopicSpecError(
         `topic ${desired.name} has ${plan.have} partitions and the spec asks for ${plan.want}: Kafka partitions can only grow`,
         "PartitionShrinkRefused",
+        plan.have,
       );
     case "none":
       break;

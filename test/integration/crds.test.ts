@@ -38,10 +38,27 @@ describe("the Sluice CRDs on a real API server", () => {
       kubectl(["apply", "-n", namespace, "-f", join(repoRoot, "examples", example)]);
     }
     const table = kubectl(["get", "sluice", "-n", namespace]);
-    expect(table).toMatch(/NAME\s+READY\s+TOPIC\s+PARTITIONS\s+SCHEMA\s+AGE/);
-    expect(table).toMatch(/NAME\s+READY\s+SOURCE\s+WINDOW\s+REPLICAS\s+LAG\s+AGE/);
-    expect(table).toMatch(/eventstream.sluice.dev\/page-views\s+12/);
+    // REASON without -o wide: a READY False should say why where it is seen.
+    expect(table).toMatch(/NAME\s+READY\s+TOPIC\s+PARTITIONS\s+SCHEMA\s+REASON\s+AGE/);
+    expect(table).toMatch(/NAME\s+READY\s+SOURCE\s+WINDOW\s+REPLICAS\s+LAG\s+REASON\s+AGE/);
+    expect(table).toMatch(/NAME\s+READY\s+STREAM\s+TABLE\s+REPLICAS\s+LAG\s+REASON\s+AGE/);
     expect(table).toMatch(/sink.sluice.dev\/page-views-raw\s+page-views\s+page_views/);
+  });
+
+  it("shows the partitions Kafka has (status) and the Ready reason, not the spec's partitions", async () => {
+    const name = randomName("refused");
+    const body = VALID_BASES.stream();
+    body.metadata = { name };
+    body.spec.topic.partitions = 4;
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: "eventstreams", body });
+    // What the operator writes when the topic already has more partitions than the spec asks for.
+    const ready = { type: "Ready", status: "False", reason: "PartitionShrinkRefused", message: "topic has 8 partitions", lastTransitionTime: new Date().toISOString() };
+    await custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace, plural: "eventstreams", name, body: { status: { topic: `${namespace}.${name}`, partitions: 8, schemaVersion: 1, conditions: [ready] } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    const table = kubectl(["get", "-n", namespace, `eventstream/${name}`]);
+    expect(table).toMatch(new RegExp(`^${name}\\s+False\\s+${namespace}\\.${name}\\s+8\\s+1\\s+PartitionShrinkRefused\\s`, "m"));
   });
 
   it("explains its fields through kubectl explain", () => {

@@ -140,10 +140,24 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
     rmSync(helmHome, { recursive: true, force: true });
   });
 
-  it("passes helm lint --strict with its defaults, cluster-wide and per namespace", () => {
-    helm(["lint", "--strict", chartDir]);
+  it("passes helm lint --strict with the required values, cluster-wide and per namespace, and with the testbed's values file", () => {
     helm(["lint", "--strict", chartDir, "-f", valuesFile(REQUIRED)]);
     helm(["lint", "--strict", chartDir, "-f", valuesFile({ ...REQUIRED, watchNamespaces: ["team-a", "team-b"] })]);
+    const testbedValues = process.env.SLUICE_HELM_VALUES; // written by a testbed with a node
+    if (testbedValues) {
+      helm(["lint", "--strict", chartDir, "-f", testbedValues]);
+      helm(["template", "x", chartDir, "-f", testbedValues]);
+    }
+  });
+
+  it("fails helm lint, template and install early without kafka.brokers and clickhouse.url, naming both (values.schema.json)", () => {
+    for (const args of [["lint", "--strict", chartDir], ["template", "x", chartDir], ["install", randomName("unset"), chartDir, "--namespace", "default"]]) {
+      const r = runHelm(args);
+      expect(r.status, `helm ${args[0]} without the required values`).not.toBe(0);
+      expect(r.stdout + r.stderr).toContain("at '/kafka/brokers': minItems: got 0, want 1");
+      expect(r.stdout + r.stderr).toContain("at '/clickhouse/url'");
+    }
+    expect(runHelm(["list", "--namespace", "default", "--all", "--short"]).stdout).not.toMatch(/^unset-/m);
   });
 
   it("refuses to render without the values it cannot default, and says which", () => {
@@ -152,9 +166,38 @@ describe("the Helm chart, rendered and installed by the real helm binary", () =>
       expect(r.status).not.toBe(0);
       return r.stderr;
     };
-    expect(failure({})).toContain("kafka.brokers is required");
-    expect(failure({ kafka: REQUIRED.kafka })).toContain("clickhouse.url is required");
+    expect(failure({})).toContain("at '/kafka/brokers'");
+    const noClickHouse = failure({ kafka: REQUIRED.kafka });
+    expect(noClickHouse).toContain("at '/clickhouse/url'");
+    expect(noClickHouse).not.toContain("/kafka/brokers");
     expect(failure({ ...REQUIRED, leaderElection: { enabled: false } })).toContain("replicas > 1 needs leaderElection.enabled");
+  });
+
+  // Each value of the wrong type or shape, and the path helm must name for it.
+  const WRONG_VALUES: [string, object, string][] = [
+    ["kafka.brokers as one string", { kafka: { brokers: "kafka-0.kafka:9092" } }, "at '/kafka/brokers': got string, want array"],
+    ["a broker without a port", { kafka: { brokers: ["kafka-0.kafka"] } }, "at '/kafka/brokers/0'"],
+    ["clickhouse.url without a scheme", { clickhouse: { url: "clickhouse.data:8123" } }, "at '/clickhouse/url'"],
+    ["a Kafka cluster named default", { kafka: { ...REQUIRED.kafka, clusters: { default: ["k:9092"] } } }, "at '/kafka/clusters'"],
+    ["a ClickHouse cluster that is not a URL", { clickhouse: { ...REQUIRED.clickhouse, clusters: { eu: "ch-eu" } } }, "at '/clickhouse/clusters/eu'"],
+    ["workers as a string", { workers: "4" }, "at '/workers': got string, want integer"],
+    ["metricsPort out of range", { metricsPort: 70000 }, "at '/metricsPort'"],
+    ["resync as a number", { resync: 300 }, "at '/resync': got number, want string"],
+    ["an autoscaler duration without a unit", { autoscaler: { interval: "5" } }, "at '/autoscaler/interval'"],
+    ["leaderElection.enabled as a string", { leaderElection: { enabled: "yes" } }, "at '/leaderElection/enabled': got string, want boolean"],
+    ["an unknown pullPolicy", { image: { pullPolicy: "Sometimes" } }, "at '/image/pullPolicy'"],
+    ["watchNamespaces as one string", { watchNamespaces: "team-a" }, "at '/watchNamespaces': got string, want array"],
+    ["a pod annotation that is a number", { podAnnotations: { "prometheus.io/port": 9090 } }, "at '/podAnnotations/prometheus.io~1port': got number, want string"],
+  ];
+  it.each(WRONG_VALUES)("refuses %s, naming the value", (_, wrong, message) => {
+    const values = { ...REQUIRED, ...wrong };
+    const r = runHelm(["template", "x", chartDir, "-f", valuesFile(values)]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+
+  it("accepts top-level keys it does not know, for optional features (the schema's top level stays open)", () => {
+    expect(render("x", "default", { ...REQUIRED, someFutureFeature: { enabled: true } }).length).toBeGreaterThan(0);
   });
 
   it("renders cluster-wide RBAC when watchNamespaces is empty: the ClusterRole holds rbac/operator-rules.yaml", () => {

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { crdsCommand } from "./crds-command.js";
 import { runCommand } from "./run-command.js";
+import { tailCommand } from "./tail-command.js";
 import { operatorCommand } from "./operator-command.js";
 import { validatePaths } from "./validate-command.js";
 import { workerCommand } from "./worker-command.js";
@@ -77,6 +78,7 @@ export function program(): Command {
       }
     });
   cli.addCommand(crdsCommand());
+  cli.addCommand(tailCommand());
   return cli;
 }
 

@@ -5,6 +5,7 @@
  */
 import { confluentConsumer } from "./confluent/consumer.js";
 import { confluentProducer } from "./confluent/producer.js";
+import { confluentReader } from "./confluent/reader.js";
 import { confluentTransactionalProducer } from "./confluent/transactional-producer.js";
 import { kafkajsAdmin } from "./kafkajs/admin.js";
 import type { KafkaClient } from "./port.js";
@@ -14,6 +15,7 @@ export function kafkaClient(brokers: string[], clientId: string): KafkaClient {
     producer: (o) => confluentProducer(brokers, clientId, o),
     transactionalProducer: (id) => confluentTransactionalProducer(brokers, clientId, id),
     consumer: (o) => confluentConsumer(brokers, clientId, o),
+    reader: () => confluentReader(brokers, clientId),
     admin: () => kafkajsAdmin(brokers, clientId),
   };
 }

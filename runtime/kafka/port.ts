@@ -145,11 +145,51 @@ export interface KafkaAdmin {
   describeGroup(groupId: string): Promise<{ state: string; members: number }>;
   /** Low and high watermarks per partition (`offset` is the high one). */
   fetchTopicOffsets(topic: string): Promise<{ partition: number; offset: string; high: string; low: string }[]>;
+  /** Per partition, the first offset whose record is timestamped at or after `timestampMs`; the high watermark where none is. */
+  fetchTopicOffsetsByTime(topic: string, timestampMs: number): Promise<{ partition: number; offset: string }[]>;
+  /** A consumer group's state, protocol and each member with the partitions assigned to it. */
+  describeGroupMembers(groupId: string): Promise<GroupDescription>;
   describeCluster(): Promise<{ brokers: { nodeId: number; host: string; port: number }[]; controller: number | null; clusterId: string }>;
   deleteGroups(groupIds: string[]): Promise<unknown>;
   deleteTopicRecords(o: { topic: string; partitions: { partition: number; offset: string }[] }): Promise<void>;
   /** Moves each listed partition onto exactly these brokers (the first becomes its preferred leader). */
   reassignPartitions(topic: string, assignment: { partition: number; replicas: number[] }[]): Promise<void>;
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+  /** Topic → assigned partitions, as the group's leader assigned them. */
+  assignment: Record<string, number[]>;
+}
+
+export interface GroupDescription {
+  /** Stable, PreparingRebalance, CompletingRebalance, Empty or Dead (also for a group Kafka does not know). */
+  state: string;
+  /** The assignor in use ("range", "roundrobin"...); empty while the group has no members. */
+  protocol: string;
+  members: GroupMember[];
+}
+
+/** A record read by a KafkaReader. */
+export interface ReadRecord {
+  topic: string;
+  partition: number;
+  message: InMessage;
+}
+
+/**
+ * Reads partitions from chosen offsets by manual assignment: it joins no consumer group and
+ * commits nothing, so no pipeline's group notices it (what `sluice tail` and `sluice lag` use).
+ */
+export interface KafkaReader {
+  connect(): Promise<void>;
+  /** Reads each listed partition from its offset, replacing any earlier assignment. */
+  assign(topic: string, positions: { partition: number; offset: string }[]): void;
+  /** The next records, at most `max`; empty when none arrived within `waitMs`. */
+  read(max: number, waitMs: number): Promise<ReadRecord[]>;
+  disconnect(): Promise<void>;
 }
 
 /** One cluster's clients. */
@@ -158,5 +198,6 @@ export interface KafkaClient {
   /** transactionalId: unique per live producer (fencing of group members is by generation, KIP-447). */
   transactionalProducer(transactionalId: string): KafkaTransactionalProducer;
   consumer(o: ConsumerOptions): KafkaConsumer;
+  reader(): KafkaReader;
   admin(): KafkaAdmin;
 }

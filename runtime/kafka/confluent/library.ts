@@ -7,7 +7,10 @@ import type * as Confluent from "@confluentinc/kafka-javascript";
 import { jsonLogger } from "../../log.js";
 
 const require = createRequire(import.meta.url);
-export const KafkaJS = (require("@confluentinc/kafka-javascript") as typeof Confluent).KafkaJS;
+const binding = require("@confluentinc/kafka-javascript") as typeof Confluent;
+export const KafkaJS = binding.KafkaJS;
+/** The classic (node-rdkafka) API: only the reader uses it, for manual assignment. */
+export const Rdkafka = { KafkaConsumer: binding.KafkaConsumer };
 
 /**
  * librdkafka logs each connection failure and each retry it makes on its own: those reach

@@ -11,7 +11,7 @@ import type { KafkaAdmin } from "../port.js";
 import { silenceKafkajsNegativeTimeouts } from "./negative-timeout.js";
 
 // kafkajs is CommonJS and Node's ESM loader cannot see this enum as a named export.
-const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
+const { AssignerProtocol, ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 
 export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
   silenceKafkajsNegativeTimeouts();
@@ -56,6 +56,12 @@ export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
       return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
     },
     fetchTopicOffsets: (topic) => read(() => topicOffsets(admin, topic)),
+    fetchTopicOffsetsByTime: (topic, timestampMs) => read(() => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)),
+    describeGroupMembers: async (groupId) => {
+      const [g] = (await read(() => admin.describeGroups([groupId]))).groups;
+      if (!g) return { state: "Dead", protocol: "", members: [] };
+      return { state: g.state, protocol: g.protocol, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: memberAssignment(m.memberAssignment) })) };
+    },
     describeCluster: () => read(() => admin.describeCluster()),
     deleteGroups: (ids) => open(() => admin.deleteGroups(ids)),
     deleteTopicRecords: (o) => open(() => admin.deleteTopicRecords(o)),
@@ -104,4 +110,17 @@ async function retrying<T>(call: () => Promise<T>, stop: () => boolean): Promise
  */
 export function commitMetadata(metadata: string | null): string | null {
   return metadata?.endsWith("\0") ? metadata.slice(0, -1) : metadata;
+}
+
+/**
+ * A member's assignment in the consumer protocol's encoding, which librdkafka's members
+ * use too; empty while a rebalance has not assigned it yet (or under another protocol).
+ */
+function memberAssignment(raw: Buffer): Record<string, number[]> {
+  if (raw.length === 0) return {};
+  try {
+    return AssignerProtocol.MemberAssignment.decode(raw)?.assignment ?? {};
+  } catch {
+    return {};
+  }
 }

@@ -30,13 +30,17 @@ if (skip) console.warn(`chart-monitoring.test.ts: no helm in ${binDir}, the char
 const tmp = mkdtempSync(join(tmpdir(), "sluice-chart-monitoring-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function render(values: object, namespace = "ops"): Obj[] {
+function helmTemplate(values: object, namespace = "ops") {
   const file = join(tmp, `values-${Math.random().toString(36).slice(2)}.json`); // JSON is YAML
   writeFileSync(file, JSON.stringify({ ...REQUIRED, ...values }));
   // Helm's own config and cache stay out of $HOME.
   const env = { ...process.env, HELM_CONFIG_HOME: join(tmp, "config"), HELM_CACHE_HOME: join(tmp, "cache"), HELM_DATA_HOME: join(tmp, "data") };
   const r = spawnSync(helmPath, ["template", "rel", chartDir, "--namespace", namespace, "-f", file], { encoding: "utf8", env, timeout: 60_000 });
   if (r.error) throw r.error;
+  return r;
+}
+function render(values: object, namespace = "ops"): Obj[] {
+  const r = helmTemplate(values, namespace);
   if (r.status !== 0) throw new Error(`helm template exited ${r.status}:\n${r.stderr}`);
   return (yaml.loadAll(r.stdout) as (Obj | null)[]).filter((o): o is Obj => o !== null);
 }
@@ -117,5 +121,12 @@ describe.skipIf(skip)("the chart's monitoring objects", () => {
     expect(watched.spec.namespaceSelector).toEqual({ matchNames: ["shop", "ads"] });
     const chosen = one(render({ watchNamespaces: ["shop"], metrics: { podMonitor: { enabled: true, namespaces: ["ads"] } } }), "PodMonitor");
     expect(chosen.spec.namespaceSelector).toEqual({ matchNames: ["ads"] });
+  });
+
+  it("refuse a misspelt key under metrics instead of silently rendering nothing (values.schema.json)", () => {
+    const r = helmTemplate({ metrics: { prometheusRule: { enable: true } } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("/metrics/prometheusRule");
+    expect(r.stderr).toContain("'enable' not allowed");
   });
 });

@@ -35,9 +35,10 @@ export function usageError(message: string, hint?: string): CliError {
  * Help with examples and the exit codes, and commander's own parse errors mapped to exit
  * 2 (commander exits 1 for them, which a script would take for a runtime failure).
  */
-export function withHelp(cmd: Command, examples: string[]): Command {
+export function withHelp(cmd: Command, examples: string[], notes: string[] = []): Command {
+  const about = notes.length > 0 ? `\n${notes.join("\n")}\n` : "";
   return cmd
-    .addHelpText("after", `\nExamples:\n${examples.map((e) => `  ${e}`).join("\n")}\n${EXIT_CODES_HELP}`)
+    .addHelpText("after", `\nExamples:\n${examples.map((e) => `  ${e}`).join("\n")}\n${about}${EXIT_CODES_HELP}`)
     .exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_USAGE));
 }
 

@@ -1,6 +1,7 @@
 /** The `sluice` command line. */
 import { Command } from "commander";
 import { crdsCommand } from "./crds-command.js";
+import { lagCommand } from "./lag-command.js";
 import { runCommand } from "./run-command.js";
 import { tailCommand } from "./tail-command.js";
 import { operatorCommand } from "./operator-command.js";
@@ -79,6 +80,7 @@ export function program(): Command {
     });
   cli.addCommand(crdsCommand());
   cli.addCommand(tailCommand());
+  cli.addCommand(lagCommand());
   return cli;
 }
 

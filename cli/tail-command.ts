@@ -44,6 +44,8 @@ export async function tail(stream: string | undefined, o: TailOptions, stop: Abo
     reader = conn.kafka.reader();
     await reader.connect().catch((err: unknown) => Promise.reject(unreachable(brokers, err)));
     reader.assign(topic, start);
+    // `| head` closing the pipe ends the tail (writeOut sees it), not a crash on EPIPE.
+    process.stdout.on("error", () => {});
     const write = o.output === "json" ? formatJson : (r: Parameters<typeof formatText>[0]) => formatText(r, o.dlq === true);
     let printed = 0;
     while (!stop.aborted && (limit === undefined || printed < limit)) {
@@ -97,9 +99,9 @@ export function tailCommand(): Command {
   return withHelp(cmd, [
     "sluice tail page-views -f examples/clickstream                  # new events as they arrive",
     "sluice tail page-views --namespace shop --from 10m --tenant shop-a",
-    "sluice tail page-views --dlq --from earliest -n 20              # the last dead letters, with why",
+    "sluice tail page-views --dlq --from earliest -n 20              # the oldest kept dead letters, with why",
     "sluice tail --topic shop.page-views --from 2026-11-29T14:00:00Z -o json | jq .value.url",
-    "",
+  ], [
     "It joins no consumer group (partitions are assigned by hand) and commits nothing:",
     "tailing never moves a pipeline's partitions or offsets. -n is --limit here; the",
     "namespace is --namespace.",

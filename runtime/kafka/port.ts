@@ -136,8 +136,11 @@ export interface KafkaAdmin {
   describeTopicConfigs(topic: string, names: string[]): Promise<Record<string, string>>;
   /** Sets the whole given set of topic configs at once. */
   alterTopicConfigs(topic: string, configs: Record<string, string>): Promise<void>;
-  /** Committed offsets (-1 when never committed) and their metadata, per partition. */
-  fetchOffsets(o: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[]>;
+  /**
+   * Committed offsets (-1 when never committed) and their metadata, per partition. Without
+   * `topics`, those of every topic the group committed on.
+   */
+  fetchOffsets(o: { groupId: string; topics?: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[]>;
   /**
    * A consumer group's state (Stable, PreparingRebalance, CompletingRebalance, Empty, Dead)
    * and its member count: the autoscaler holds while a rebalance settles.

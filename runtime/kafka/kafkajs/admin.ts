@@ -60,7 +60,7 @@ export function kafkajsAdmin(brokers: string[], clientId: string): KafkaAdmin {
     describeGroupMembers: async (groupId) => {
       const [g] = (await read(() => admin.describeGroups([groupId]))).groups;
       if (!g) return { state: "Dead", protocol: "", members: [] };
-      return { state: g.state, protocol: g.protocol, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: memberAssignment(m.memberAssignment) })) };
+      return { state: g.state, protocol: g.protocol, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, ""), assignment: memberAssignment(m.memberAssignment) })) };
     },
     describeCluster: () => read(() => admin.describeCluster()),
     deleteGroups: (ids) => open(() => admin.deleteGroups(ids)),

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { crdsCommand } from "./crds-command.js";
 import { lagCommand } from "./lag-command.js";
 import { runCommand } from "./run-command.js";
+import { sendCommand } from "./send-command.js";
 import { tailCommand } from "./tail-command.js";
 import { operatorCommand } from "./operator-command.js";
 import { validatePaths } from "./validate-command.js";
@@ -81,6 +82,7 @@ export function program(): Command {
   cli.addCommand(crdsCommand());
   cli.addCommand(tailCommand());
   cli.addCommand(lagCommand());
+  cli.addCommand(sendCommand());
   return cli;
 }
 

@@ -4,8 +4,9 @@
  * imports a Kafka client library.
  *
  * It is kept as small as our needs: produce with acks=all, consume one topic as a group
- * member with manual commits that carry metadata (the aggregation checkpoint), and the
- * handful of admin calls the operator and the testbed make. The shapes follow the
+ * member with manual commits that carry metadata (the aggregation checkpoint), read chosen
+ * partitions without a group (the CLI's tail and lag), and the handful of admin calls the
+ * operator, the CLI and the testbed make. The shapes follow the
  * vocabulary Kafka users know (topic, partition, offsets as decimal strings).
  */
 

@@ -23,6 +23,7 @@ import { workerStream } from "../workload/worker-stream.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
 import { readerReconciler, type ReaderStatus } from "../reader-reconciler.js";
 import { endpoints, readerPlacement } from "../clusters.js";
+import { observeRetrying } from "../workload/worker-retries.js";
 
 export const PLURAL = "aggregations";
 
@@ -59,6 +60,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   draft.condition(singleWorker && workload.condition.status === "True" ? { ...workload.condition, message: `${workload.condition.message}; ${singleWorker}` } : workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
+  draft.condition(await observeRetrying(ctx, owner.namespace, draft.next.selector));
   return { retry: workload.retry, requeueAfterMs: ctx.config.autoscaleIntervalMs };
 }
 

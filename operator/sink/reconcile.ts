@@ -19,6 +19,7 @@ import { workloadNames } from "../workload/desired.js";
 import { decideReplicas, setLag } from "../autoscale/scale-step.js";
 import { readerReconciler, type ReaderStatus } from "../reader-reconciler.js";
 import { endpoints } from "../clusters.js";
+import { observeRetrying } from "../workload/worker-retries.js";
 
 export const PLURAL = "sinks";
 
@@ -55,6 +56,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   draft.condition(workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;
+  draft.condition(await observeRetrying(ctx, owner.namespace, draft.next.selector));
   // Lag moves without any watch event: look again at the autoscaling interval.
   return { retry: workload.retry, requeueAfterMs: ctx.config.autoscaleIntervalMs };
 }

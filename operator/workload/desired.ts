@@ -15,7 +15,7 @@ export const SPEC_HASH_ANNOTATION = "sluice.dev/spec-hash";
 const CONFIG_MOUNT = "/etc/sluice";
 /** The collector reads a stream's API keys from its Secret mounted here (the operator never reads Secrets). */
 const KEYS_MOUNT = "/etc/sluice/keys";
-const HTTP_PORT = 8080;
+export const HTTP_PORT = 8080;
 
 export type WorkerComponent = "sink" | "aggregation" | "collector";
 

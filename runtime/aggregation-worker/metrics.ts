@@ -20,6 +20,8 @@ export interface AggregationMetrics {
   duplicates: Counter<"aggregation">;
   deadLettered: Counter<"aggregation">;
   writeRetries: Counter<"aggregation">;
+  kafkaRetries: Counter<"aggregation" | "step">;
+  kafkaRetrying: Gauge<"aggregation" | "step">;
   /** Registers this aggregation's gauges; returns the unregister function. */
   track(aggregation: string, source: EngineGauges): () => void;
 }
@@ -61,6 +63,9 @@ export function aggregationMetrics(registry: Registry): AggregationMetrics {
     duplicates: counter("sluice_aggregation_duplicates_total", "Redelivered events a window had already folded in.", ["aggregation"]),
     deadLettered: counter("sluice_aggregation_dead_letters_total", "Poison records sent to the stream's dead-letter topic.", ["aggregation"]),
     writeRetries: counter("sluice_aggregation_write_retries_total", "ClickHouse or Kafka writes that failed and were retried.", ["aggregation"]),
+    kafkaRetries: counter("sluice_aggregation_kafka_retries_total", "Kafka steps (read offsets, commit, transaction) that failed with an error waiting can fix and were retried, by step.", ["aggregation", "step"]),
+    kafkaRetrying: once(registry, "sluice_aggregation_kafka_retrying", () =>
+      new Gauge({ name: "sluice_aggregation_kafka_retrying", help: "Kafka steps retrying an error right now, by step (0 once they succeed).", labelNames: ["aggregation", "step"] as const, registers: reg })),
     track(aggregation, source) {
       sources.set(aggregation, source);
       return () => sources.delete(aggregation);

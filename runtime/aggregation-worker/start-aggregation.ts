@@ -27,7 +27,8 @@ import { checkpointFromCommits } from "./checkpoint-metadata.js";
 import { ensureAggregationTables } from "./ensure-tables.js";
 import type { CompiledAggregationJob } from "./job.js";
 import { aggregationMetrics } from "./metrics.js";
-import { kafkaSteps, writeFlush, type FlushDeps } from "./write-flush.js";
+import { RetryBoard } from "../sink/retry-board.js";
+import { isAggregationKafkaStep, kafkaSteps, writeFlush, type FlushDeps } from "./write-flush.js";
 
 export interface AggregationOptions {
   aggregation: CompiledAggregationJob;
@@ -43,6 +44,8 @@ export interface AggregationOptions {
   instanceId?: string;
   /** Retry schedule for ClickHouse and Kafka writes. Default: 200 ms doubling to 30 s. */
   backoff?: BackoffOptions;
+  /** Where steps being retried are shown (the worker's /status); default: a private one. */
+  retries?: RetryBoard;
 }
 
 export interface AggregationHandle {
@@ -79,6 +82,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
   const clock = opts.clock ?? Date.now;
   const tickMs = opts.tickMs ?? 250;
   const metrics = aggregationMetrics(opts.registry);
+  const retries = opts.retries ?? new RetryBoard();
 
   const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
   const features = await detectServerFeatures(clickhouse);
@@ -117,14 +121,34 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     commit: (offsets) => consumer.commitOffsets(offsets.map((o) => ({ topic, partition: o.partition, offset: String(o.offset), metadata: o.metadata }))),
     commitWithMessages: (records, offsets) => transactional.sendWithOffsets(consumer, records, offsets.map((o) => ({ topic, partition: o.partition, offset: String(o.offset), metadata: o.metadata }))),
   };
+  // A step that is retrying is on the retry board (the worker's /status, the
+  // Aggregation's Retrying condition) until it ends; a Kafka step also in
+  // sluice_aggregation_kafka_retrying, and each retry in sluice_aggregation_kafka_retries_total.
+  const noteRetry = (what: string, attempt: number, err: unknown, step: string | undefined): void => {
+    const kafkaStep = isAggregationKafkaStep(step);
+    retries.retrying(what, kafkaStep ? "kafka" : "clickhouse", step ?? what, attempt, err);
+    if (!kafkaStep) return;
+    metrics.kafkaRetries.inc({ aggregation: label, step });
+    if (attempt === 1) metrics.kafkaRetrying.inc({ aggregation: label, step });
+  };
+  const retrySettled = (what: string, step: string | undefined): void => {
+    if (retries.settled(what) && isAggregationKafkaStep(step)) metrics.kafkaRetrying.dec({ aggregation: label, step });
+  };
+  const noteSlow = (what: string, waitedMs: number, step: string | undefined): void => {
+    retries.waiting(what, isAggregationKafkaStep(step) ? "kafka" : "clickhouse", step ?? what, waitedMs);
+    log.warn("step has no answer yet", { aggregation: label, step: what, waitedMs });
+  };
   const retryCtx = (s: Session): RetryContext => ({
     shouldContinue: () => live(s),
     signal: abort.signal,
     backoff: opts.backoff ?? defaultBackoff,
-    onRetry: (what, attempt, err, delayMs) => {
+    onRetry: (what, attempt, err, delayMs, step) => {
       metrics.writeRetries.inc({ aggregation: label });
+      noteRetry(what, attempt, err, step);
       log.warn("write failed, retrying", { aggregation: label, step: what, attempt, delayMs, error: (err as Error).message });
     },
+    onSettled: retrySettled,
+    onSlow: noteSlow,
   });
 
   /** Snapshot what was emitted and the checkpoint at the same instant, then write both. */
@@ -163,11 +187,16 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       shouldContinue: () => g === gen && !stopping && !failure,
       signal: abort.signal,
       backoff: opts.backoff ?? defaultBackoff,
-      onRetry: (what, attempt, err, delayMs) => log.warn("reading offsets failed, retrying", { aggregation: label, step: what, attempt, delayMs, error: (err as Error).message }),
+      onRetry: (what, attempt, err, delayMs, step) => {
+        noteRetry(what, attempt, err, step);
+        log.warn("reading offsets failed, retrying", { aggregation: label, step: what, attempt, delayMs, error: (err as Error).message });
+      },
+      onSettled: retrySettled,
+    onSlow: noteSlow,
     };
     const [[committed], lows] = await retrying("read committed offsets and watermarks", readCtx, () =>
       Promise.all([admin.fetchOffsets({ groupId: job.groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]),
-    kafkaSteps);
+    { ...kafkaSteps, step: "read offsets" });
     const mine = partitions.map((p) => {
       const c = committed?.partitions.find((x) => x.partition === p);
       return { partition: p, offset: c ? Number(c.offset) : -1, metadata: c?.metadata };

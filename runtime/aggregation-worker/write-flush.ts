@@ -52,6 +52,10 @@ export interface FlushDeps {
  */
 export const kafkaSteps = { isRetriable: (e: unknown) => !isFatalKafkaError(e), maxNonRetriable: 1, deadlineMs: defaultKafkaRetryDeadlineMs };
 
+/** The aggregation's Kafka steps, as named in metrics and on the retry board. */
+export const AGGREGATION_KAFKA_STEPS = ["read offsets", "commit", "transaction"] as const;
+export const isAggregationKafkaStep = (step: string | undefined): boolean => (AGGREGATION_KAFKA_STEPS as readonly (string | undefined)[]).includes(step);
+
 export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContext): Promise<void> {
   const { job, features } = deps;
   const now = deps.now();
@@ -75,8 +79,8 @@ export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContex
   }
   if (rows.length > 0) await insert(deps, tableRef(job.output), rows, ctx);
   const commits = checkpointCommits(flush.checkpoint);
-  if (records.length > 0) await retrying("dead-letters, late events and commit", ctx, () => deps.commitWithMessages(records, commits), kafkaSteps);
-  else if (commits.length > 0) await retrying("commit", ctx, () => deps.commit(commits), kafkaSteps);
+  if (records.length > 0) await retrying("dead-letters, late events and commit", ctx, () => deps.commitWithMessages(records, commits), { ...kafkaSteps, step: "transaction" });
+  else if (commits.length > 0) await retrying("commit", ctx, () => deps.commit(commits), { ...kafkaSteps, step: "commit" });
 
   const label = { aggregation: deps.label };
   for (const [firing, n] of firings) deps.metrics.rowsEmitted.inc({ ...label, firing }, n);
@@ -89,7 +93,7 @@ export async function writeFlush(deps: FlushDeps, flush: Flush, ctx: RetryContex
 
 async function insert(deps: FlushDeps, table: string, values: ChRow[], ctx: RetryContext): Promise<void> {
   try {
-    await retrying(`insert ${table}`, ctx, () => deps.clickhouse.insert({ table, values, format: "JSONEachRow", abort_signal: ctx.signal }), { isRetriable: isRetriableClickHouseError });
+    await retrying(`insert ${table}`, ctx, () => deps.clickhouse.insert({ table, values, format: "JSONEachRow", abort_signal: ctx.signal }), { isRetriable: isRetriableClickHouseError, step: "insert" });
   } catch (err) {
     if (err instanceof Error && err.name === "Abandoned") throw err;
     if (!isRetriableClickHouseError(err)) throw new AggregateWriteRejectedError(table, err);

@@ -109,7 +109,7 @@ async function insert(deps: WriterDeps, batch: Batch, rows: DecodedRow[], ctx: R
       const t0 = deps.now();
       await deps.clickhouse.insert({ table: tableRef(deps.sink), values, format: "JSONEachRow", clickhouse_settings: settings, abort_signal: ctx.signal });
       deps.metrics.insertSeconds.observe({ sink: deps.sinkLabel }, (deps.now() - t0) / 1000);
-    }, { isRetriable: isRetriableClickHouseError });
+    }, { isRetriable: isRetriableClickHouseError, step: "insert" });
   } catch (err) {
     if (err instanceof Error && err.name === "Abandoned") throw err;
     if (!isRetriableClickHouseError(err)) throw new InsertRejectedError(batch.partition, `${batch.start}-${batch.end}`, err);
@@ -129,6 +129,6 @@ async function alreadyWritten(deps: WriterDeps, batch: Batch, expected: number, 
     const rs = await deps.clickhouse.query({ query, format: "JSONEachRow" });
     const [row] = (await rs.json()) as { n: string | number }[];
     return Number(row?.n ?? 0);
-  });
+  }, { step: "check replay" });
   return n >= expected;
 }

@@ -68,3 +68,40 @@ describe("retrying a Kafka step of the sink", () => {
     expect(seen.settled).toEqual(["commit p1 7"]);
   });
 });
+
+describe("a step that gets no answer", () => {
+  it("is reported once after slowMs, settled when it answers; a quick failure does not count as slow", async () => {
+    const slow: { what: string; waitedMs: number; step?: string }[] = [];
+    const settled: string[] = [];
+    const ctx: RetryContext = {
+      shouldContinue: () => true,
+      signal: new AbortController().signal,
+      backoff: { initialMs: 40, maxMs: 40 },
+      onRetry: () => {},
+      onSettled: (what) => settled.push(what),
+      onSlow: (what, waitedMs, step) => slow.push({ what, waitedMs, step }),
+      slowMs: 20,
+    };
+    let answer!: () => void;
+    const hung = retrying("commit p0 5", ctx, () => new Promise<string>((r) => (answer = () => r("done"))), { step: "commit" });
+    await waitUntil(() => slow.length > 0);
+    expect(slow).toEqual([{ what: "commit p0 5", waitedMs: 20, step: "commit" }]);
+    expect(settled).toEqual([]);
+    answer();
+    await expect(hung).resolves.toBe("done");
+    expect(settled).toEqual(["commit p0 5"]);
+
+    // Fails at once, then backs off for 40 ms (longer than slowMs): the backoff is not a hang.
+    const quick = failing(1, () => new Error("boom"));
+    await expect(retrying("commit p1 9", ctx, quick.fn, { step: "commit" })).resolves.toBe("offsets");
+    expect(slow).toHaveLength(1);
+  });
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -13,8 +13,16 @@ export interface RetryContext {
   backoff: BackoffOptions;
   /** `step` is the low-cardinality name of what failed (RetryOptions.step), for metrics. */
   onRetry(what: string, attempt: number, err: unknown, delayMs: number, step?: string): void;
-  /** Called once when a step that onRetry was called for ends, however it ends. */
+  /** Called once when a step that onRetry or onSlow was called for ends, however it ends. */
   onSettled?(what: string, step?: string): void;
+  /**
+   * Called when one attempt has had no answer for `slowMs`: librdkafka queues a commit
+   * while the coordinator is unreachable instead of failing it, so a step can hang
+   * without any error to retry, and that must be visible too.
+   */
+  onSlow?(what: string, waitedMs: number, step?: string): void;
+  /** Default 10 s. */
+  slowMs?: number;
 }
 
 export interface RetryOptions {
@@ -47,12 +55,22 @@ export async function retrying<T>(what: string, ctx: RetryContext, fn: () => Pro
   let nonRetriable = 0;
   let firstFailureAt: number | undefined;
   let retried = false;
+  let slow: NodeJS.Timeout | undefined;
   try {
     for (let attempt = 1; ; attempt++) {
       if (!ctx.shouldContinue()) throw new Abandoned(what);
+      const slowMs = ctx.slowMs ?? 10_000;
+      if (ctx.onSlow) {
+        slow = setTimeout(() => {
+          retried = true;
+          ctx.onSlow!(what, slowMs, step);
+        }, slowMs);
+        slow.unref();
+      }
       try {
         return await fn();
       } catch (err) {
+        clearTimeout(slow);
         if (!ctx.shouldContinue()) throw new Abandoned(what);
         if (!isRetriable(err) && ++nonRetriable >= maxNonRetriable) throw err;
         firstFailureAt ??= Date.now();
@@ -62,6 +80,8 @@ export async function retrying<T>(what: string, ctx: RetryContext, fn: () => Pro
         retried = true;
         ctx.onRetry(what, attempt, err, delay, step);
         await sleep(delay, ctx.signal);
+      } finally {
+        clearTimeout(slow);
       }
     }
   } finally {

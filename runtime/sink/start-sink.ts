@@ -21,6 +21,7 @@ import { RetentionGapError, type PartitionGap } from "./errors.js";
 import { sinkMetrics } from "./metrics.js";
 import { decodeIntent } from "./offset-intent.js";
 import { newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
+import { RetryBoard } from "./retry-board.js";
 import { retrying, type RetryContext } from "./retry.js";
 import { defaultKafkaRetryDeadlineMs, isKafkaStep, kafkaRetry } from "./kafka-retry.js";
 
@@ -44,6 +45,8 @@ export interface SinkOptions {
    * with an error waiting can fix before the sink fails, in ms. Default 5 minutes.
    */
   kafkaRetryDeadlineMs?: number;
+  /** Where steps being retried are shown (the worker's /status); default: a private one. */
+  retries?: RetryBoard;
 }
 
 export interface SinkHandle {
@@ -62,6 +65,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const limits = sink.batching;
   const metrics = sinkMetrics(opts.registry);
   const kafkaRetryDeadlineMs = opts.kafkaRetryDeadlineMs ?? defaultKafkaRetryDeadlineMs;
+  const retries = opts.retries ?? new RetryBoard();
 
   const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
   const features = await detectServerFeatures(clickhouse);
@@ -110,15 +114,21 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       failpoint("sink.after-dead-letter-commit");
     },
   };
-  // A Kafka step that is retrying shows in sluice_sink_kafka_retrying until it ends, and
+  // A step that is retrying is on the retry board (the worker's /status, the Sink's
+  // Retrying condition) until it ends; a Kafka step also in sluice_sink_kafka_retrying, and
   // each retry in sluice_sink_kafka_retries_total: a coordinator move is visible, not silent.
-  const countKafkaRetry = (attempt: number, step: string | undefined): void => {
+  const noteRetry = (what: string, attempt: number, err: unknown, step: string | undefined): void => {
+    retries.retrying(what, isKafkaStep(step) ? "kafka" : "clickhouse", step ?? what, attempt, err);
     if (!isKafkaStep(step)) return;
     metrics.kafkaRetries.inc({ sink: label, step });
     if (attempt === 1) metrics.kafkaRetrying.inc({ sink: label, step });
   };
-  const kafkaRetrySettled = (_what: string, step: string | undefined): void => {
-    if (isKafkaStep(step)) metrics.kafkaRetrying.dec({ sink: label, step });
+  const retrySettled = (what: string, step: string | undefined): void => {
+    if (retries.settled(what) && isKafkaStep(step)) metrics.kafkaRetrying.dec({ sink: label, step });
+  };
+  const noteSlow = (what: string, waitedMs: number, step: string | undefined): void => {
+    retries.waiting(what, isKafkaStep(step) ? "kafka" : "clickhouse", step ?? what, waitedMs);
+    log.warn("batch step has no answer yet", { sink: label, step: what, waitedMs });
   };
   const retryCtx = (s: PartitionState): RetryContext => ({
     shouldContinue: () => !stopping && !failure && !s.revoked,
@@ -126,10 +136,11 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     backoff: opts.backoff ?? defaultBackoff,
     onRetry: (what, attempt, err, delayMs, step) => {
       if (what.startsWith("insert")) metrics.insertRetries.inc({ sink: label });
-      countKafkaRetry(attempt, step);
+      noteRetry(what, attempt, err, step);
       log.warn("batch step failed, retrying", { sink: label, step: what, attempt, delayMs, error: (err as Error).message });
     },
-    onSettled: kafkaRetrySettled,
+    onSettled: retrySettled,
+    onSlow: noteSlow,
   });
 
   const maybeFlush = (s: PartitionState): void => {
@@ -171,10 +182,11 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     signal: abort.signal,
     backoff: opts.backoff ?? defaultBackoff,
     onRetry: (what, attempt, err, delayMs, step) => {
-      countKafkaRetry(attempt, step);
+      noteRetry(what, attempt, err, step);
       log.warn("reading offsets failed, retrying", { sink: label, step: what, attempt, delayMs, error: (err as Error).message });
     },
-    onSettled: kafkaRetrySettled,
+    onSettled: retrySettled,
+    onSlow: noteSlow,
   };
   const readOffsets = () =>
     retrying("read committed offsets and watermarks", readCtx, () =>

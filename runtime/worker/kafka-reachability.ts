@@ -10,6 +10,8 @@ import { connect } from "node:net";
 
 export interface KafkaReachability {
   reachable(): boolean;
+  /** When a broker last accepted a connection (ms since the epoch). */
+  lastAnswerMs(): number;
   stop(): void;
 }
 
@@ -27,6 +29,7 @@ export function watchKafkaReachability(brokers: string[], o: { intervalMs?: numb
   void check();
   return {
     reachable: () => Date.now() - lastSeen <= graceMs,
+    lastAnswerMs: () => lastSeen,
     stop: () => {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -9,6 +9,7 @@ import { startCollector } from "../collector/server.js";
 import type { CompiledAggregationJob } from "../aggregation-worker/index.js";
 import { startAggregation } from "../aggregation-worker/index.js";
 import { startSink } from "../sink/index.js";
+import { RetryBoard } from "../sink/retry-board.js";
 import { createRegistry } from "../metrics/registry.js";
 import type { Logger } from "../log.js";
 import { readKeysDir, readWorkerConfig, WorkerConfigError } from "./config-file.js";
@@ -43,8 +44,10 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
   const registry = createRegistry();
   let ready = false;
   const kafka = watchKafkaReachability(o.kafkaBrokers);
-  const ops = await startOpsServer({ host: o.host, port: o.port, registry, ready: () => ready && kafka.reachable() });
-  const common = { kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log };
+  const retries = new RetryBoard();
+  const ops = await startOpsServer({ host: o.host, port: o.port, registry, ready: () => ready && kafka.reachable(), retries: () => retries.report(),
+    kafka: () => ({ reachable: kafka.reachable(), lastAnswerAt: new Date(kafka.lastAnswerMs()).toISOString() }) });
+  const common = { kafkaBrokers: o.kafkaBrokers, clickhouseUrl: o.clickhouseUrl, registry, logger: o.log, retries };
   let handle;
   try {
     handle =

@@ -4,7 +4,8 @@
  * testbed's real node. Load goes through the collector Service's ClusterIP, and the
  * lost/duplicate oracle reads ClickHouse after each thing that goes wrong: a collector pod
  * deleted, a sink pod force-killed, a rollout, scaling 2 -> 3 -> 1, an operator pod killed,
- * Kafka cut off from a worker, and the pipeline's namespace deleted.
+ * ClickHouse and then Kafka cut off from a worker (each shown in the Sink's Retrying
+ * condition while it lasts), and the pipeline's namespace deleted.
  *
  * The operator lives in its own namespace and watches the pipeline's, as a platform team
  * would install it; both namespaces enforce the `restricted` Pod Security level.
@@ -215,29 +216,78 @@ describe.skipIf(!hasNode)("Sluice on a real node: helm install, pods, and the or
     await waitForReadyPods(core, ns, SINK, 1, 180_000);
   }, 300_000);
 
-  it("a worker that cannot reach Kafka becomes NotReady, and Ready again by itself when Kafka is back", async () => {
-    const [sink] = await waitForReadyPods(core, ns, SINK, 1);
-    const ip = sink!.status!.podIP!;
-    const ports = nodeEnv().kafka.map((b) => b.split(":")[1]).join(", ");
-    // Drop this pod's packets to Kafka's node listener, in a table of the test's own.
-    const nftTable = `sluice_test_${ns.replaceAll("-", "_")}`;
+  /** Drops or rejects (TCP reset) packets from `ip` to `ports` on the node, in a table of the test's own, until `heal()`. */
+  const cutOff = (ip: string, ports: string[], name: string, verdict: "drop" | "reject with tcp reset") => {
+    const nftTable = `sluice_test_${name}_${ns.replaceAll("-", "_")}`;
     execFileSync("nft", ["-f", "-"], {
-      input: `table ip ${nftTable} {\n chain in { type filter hook input priority -10; ip saddr ${ip} tcp dport { ${ports} } drop; }\n}\n`,
+      input: `table ip ${nftTable} {\n chain in { type filter hook input priority -10; ip saddr ${ip} tcp dport { ${ports.join(", ")} } ${verdict}; }\n}\n`,
     });
-    try {
-      await waitFor("the sink NotReady", async () => {
-        const [p] = await pods(core, ns, SINK);
-        return p && !isReady(p) ? true : undefined;
-      }, { timeoutMs: 180_000, intervalMs: 1_000 });
-    } finally {
-      execFileSync("nft", ["delete", "table", "ip", nftTable]);
-    }
-    await waitFor("the sink Ready again", async () => {
-      const now = await pods(core, ns, SINK);
-      return now.length === 1 && isReady(now[0]!) ? true : undefined;
-    }, { timeoutMs: 240_000, intervalMs: 1_000 }).catch(async (err: Error) => {
-      throw new Error(`${err.message}; pods: ${describePods(await pods(core, ns, SINK))}`);
+    return { heal: () => execFileSync("nft", ["delete", "table", "ip", nftTable]) };
+  };
+  const retryingOf = async (plural: string, name: string) => {
+    const o = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural, name })) as any;
+    return (o.status?.conditions ?? []).find((c: any) => c.type === "Retrying") as { status: string; reason: string; message: string } | undefined;
+  };
+
+  it("a sink pod cut off from ClickHouse under load: the Sink's Retrying condition names the step and the error, and clears when ClickHouse is back; 0 lost, 0 duplicates", async () => {
+    const [sink] = await waitForReadyPods(core, ns, SINK, 1);
+    const port = new URL(nodeEnv().clickhouseUrl).port;
+    let seen: { status: string; reason: string; message: string } | undefined;
+    await underLoad("ClickHouse cut off from the sink pod", async () => {
+      const cut = cutOff(sink!.status!.podIP!, [port], "ch", "reject with tcp reset");
+      try {
+        seen = await waitFor("Retrying=True on the Sink", async () => {
+          const c = await retryingOf("sinks", "page-views-raw");
+          return c?.status === "True" ? c : undefined;
+        }, { timeoutMs: 120_000, intervalMs: 1_000 });
+      } finally {
+        cut.heal();
+      }
+      await waitFor("Retrying=False on the Sink again", async () => ((await retryingOf("sinks", "page-views-raw"))?.status === "False" ? true : undefined), { timeoutMs: 180_000, intervalMs: 1_000 });
     });
+    console.log(`[on-node] Retrying while cut off: ${seen!.reason}: ${seen!.message}`);
+    expect(seen!.reason).toBe("ClickHouseRetrying");
+    expect(seen!.message).toContain(`pod ${sink!.metadata!.name}: ClickHouse insert retrying since`);
+    // The same worker waited it out: no restart.
+    const [after] = await pods(core, ns, SINK);
+    expect(after!.metadata!.uid).toBe(sink!.metadata!.uid);
+  }, 600_000);
+
+  it("a sink pod cut off from Kafka under load becomes NotReady and its Sink says Retrying=True KafkaUnreachable; both clear by themselves when Kafka is back: 0 lost, 0 duplicates", async () => {
+    const [sink] = await waitForReadyPods(core, ns, SINK, 1);
+    const ports = nodeEnv().kafka.map((b) => b.split(":")[1]!);
+    let seen: { status: string; reason: string; message: string } | undefined;
+    await underLoad("Kafka cut off from the sink pod", async () => {
+      // Packets dropped, not refused: a partition looks like silence, not a reset.
+      const cut = cutOff(sink!.status!.podIP!, ports, "kafka", "drop");
+      let last: unknown;
+      try {
+        await waitFor("the sink NotReady", async () => {
+          const [p] = await pods(core, ns, SINK);
+          return p && !isReady(p) ? true : undefined;
+        }, { timeoutMs: 180_000, intervalMs: 1_000 });
+        seen = await waitFor("Retrying=True on the Sink", async () => {
+          const c = await retryingOf("sinks", "page-views-raw");
+          last = c;
+          return c?.status === "True" ? c : undefined;
+        }, { timeoutMs: 120_000, intervalMs: 1_000 }).catch(async (err: Error) => {
+          const worker = await fetch(`http://${sink!.status!.podIP}:8080/status`).then((r) => r.text(), (e: Error) => e.message);
+          throw new Error(`${err.message}; last condition ${JSON.stringify(last)}; the pod's /status: ${worker}`);
+        });
+      } finally {
+        cut.heal();
+      }
+      await waitFor("the sink Ready again", async () => {
+        const now = await pods(core, ns, SINK);
+        return now.length === 1 && isReady(now[0]!) ? true : undefined;
+      }, { timeoutMs: 240_000, intervalMs: 1_000 }).catch(async (err: Error) => {
+        throw new Error(`${err.message}; pods: ${describePods(await pods(core, ns, SINK))}`);
+      });
+      await waitFor("Retrying=False on the Sink again", async () => ((await retryingOf("sinks", "page-views-raw"))?.status === "False" ? true : undefined), { timeoutMs: 120_000, intervalMs: 1_000 });
+    });
+    console.log(`[on-node] Retrying while cut off: ${seen!.reason}: ${seen!.message}`);
+    expect(seen!.reason).toBe("KafkaUnreachable");
+    expect(seen!.message).toContain(`pod ${sink!.metadata!.name}: no Kafka bootstrap broker has answered since`);
   }, 600_000);
 
   it("deleting the pipeline's namespace garbage-collects every workload object, and no container is left on the node", async () => {

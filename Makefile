@@ -47,8 +47,12 @@ image: ## Build the Sluice image (Dockerfile) and the pause image without a regi
 	  if [[ -n "$${SLUICE_CONTAINERD_ADDRESS:-}" ]]; then \
 	    bash scripts/image/load.sh "$$SLUICE_CONTAINERD_ADDRESS" $$(sed -n 's/^SLUICE_[A-Z_]*ARCHIVE=//p' <<<"$$out"); fi
 
-crds: ## Regenerate crds/ from the zod schemas in api/
+crds: ## Regenerate crds/ and docs/reference.md from the zod schemas in api/
 	@node_modules/.bin/tsx api/generate-crds.ts
+	@node_modules/.bin/tsx api/generate-reference.ts
+
+reference: ## Regenerate docs/reference.md (the field reference) from the zod schemas in api/
+	@node_modules/.bin/tsx api/generate-reference.ts
 
 demo: setup ## Run the clickstream example end to end: testbed, collector -> Kafka -> sink -> ClickHouse, then query it
 	@node_modules/.bin/tsx scripts/demo.ts
@@ -60,4 +64,4 @@ bench-autoscale: setup ## The lag formulas side by side (simulated), then the cl
 bench: setup ## Benchmark the data plane against same-run baselines (reuses a running testbed); writes bench/results/latest.json
 	@node_modules/.bin/tsx bench/run.ts
 
-.PHONY: help image crds setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench bench-autoscale
+.PHONY: help image crds reference setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench bench-autoscale

@@ -40,6 +40,15 @@ describe("docs/reference.md", () => {
     expect(row("spec.topic")).toContain("its fields' defaults");
   });
 
+  it("links to sections of docs/conditions.md that exist", () => {
+    // GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens.
+    const slug = (heading: string) => heading.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-");
+    const anchors = new Set(readFileSync(join(repoRoot, "docs/conditions.md"), "utf8").split("\n").filter((l) => l.startsWith("#")).map((l) => slug(l.replace(/^#+ /, ""))));
+    const links = [...referenceMarkdown().matchAll(/\(conditions\.md#([\w-]+)\)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(0);
+    for (const a of links) expect(anchors, `conditions.md#${a}`).toContain(a);
+  });
+
   it("keeps a pipe in a pattern from splitting its table cell", () => {
     const retention = referenceMarkdown().split("\n").find((l) => l.startsWith("| `spec.topic.retention` |"))!;
     expect(retention.split(/(?<!\\)\|/).length).toBe(7);

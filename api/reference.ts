@@ -46,7 +46,7 @@ function kindSection(def: KindDef): string {
     "### status",
     "",
     "Written by the operator; never set it yourself. " +
-      `Condition types and reasons: [conditions.md](conditions.md#${def.kind.toLowerCase()}).`,
+      `Condition types and reasons: [conditions.md](conditions.md#${conditionsAnchor(def)}).`,
     "",
     fieldTable(openApiSchema(def.status), "status", false),
     "### kubectl get columns",
@@ -57,6 +57,9 @@ function kindSection(def: KindDef): string {
     "",
   ].join("\n");
 }
+
+/** docs/conditions.md (hand-written) has one section for the streams and one for both readers. */
+const conditionsAnchor = (def: KindDef) => (def.scalable ? "sink-and-aggregation" : "eventstream");
 
 interface Row {
   path: string;

@@ -101,7 +101,7 @@ const cpuMemory = z.object({ cpu: quantity.optional(), memory: quantity.optional
 export const workerResources = z
   .object({
     requests: cpuMemory.optional().describe("What each worker pod is scheduled with. Unset: cpu 100m, memory 256Mi."),
-    limits: cpuMemory.optional().describe("What each worker pod may use at most. Unset: memory 512Mi, no CPU limit. A CPU limit also bounds what one replica works off, which the lag autoscaler measures."),
+    limits: cpuMemory.optional().describe("What each worker pod may use at most. Unset: memory 1Gi, no CPU limit. A CPU limit also bounds what one replica works off, which the lag autoscaler measures."),
   })
   .strict()
   .describe("CPU and memory of each worker pod, as in a Pod's resources; merged over the defaults.");

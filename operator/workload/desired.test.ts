@@ -51,8 +51,8 @@ describe("a Sink's desired workload", () => {
 
   it("takes spec.resources over the defaults, field by field", () => {
     const container = (r?: object) => template(desiredSinkWorkload(owner, sink(), config, r)).spec.containers[0];
-    expect(container().resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } });
-    expect(container({ requests: { cpu: "50m" }, limits: { cpu: "200m" } }).resources).toEqual({ requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "200m", memory: "512Mi" } });
+    expect(container().resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } });
+    expect(container({ requests: { cpu: "50m" }, limits: { cpu: "200m" } }).resources).toEqual({ requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "200m", memory: "1Gi" } });
   });
 
   it("refuses resources that are not Kubernetes quantities, naming the field", () => {
@@ -89,7 +89,12 @@ describe("a stream's desired collector", () => {
     expect(w.service).toMatchObject({ kind: "Service", metadata: { name: "views-collector", namespace: "shop" }, spec: { selector: w.selector, ports: [{ port: 80, targetPort: "http" }] } });
     const pod = template(w).spec;
     expect(pod.containers[0].args).toEqual(["worker", "collector", "--config", "/etc/sluice/collector.json"]);
-    expect(pod.containers[0].env).toEqual([{ name: "KAFKA_BROKERS", value: "k:9092" }]);
+    expect(pod.containers[0].env).toEqual([
+      { name: "KAFKA_BROKERS", value: "k:9092" },
+      { name: "NODE_OPTIONS", value: "--max-old-space-size=409" },
+      { name: "SLUICE_MEMORY_LIMIT_BYTES", value: String(2 ** 30) },
+      { name: "MALLOC_ARENA_MAX", value: "2" },
+    ]);
     expect((w.deployment.spec as { replicas: number }).replicas).toBe(2);
   });
 

@@ -9,6 +9,7 @@
 import type { OperatorConfig } from "../config.js";
 import { ownerReference, selectorLabels, workerLabels, type OwnerRef } from "../owner.js";
 import { canonicalJson, specHash } from "../spec-hash.js";
+import { heapMiB, memoryBytes } from "./memory-quantity.js";
 import type { KubeObject } from "../apply.js";
 
 export const SPEC_HASH_ANNOTATION = "sluice.dev/spec-hash";
@@ -16,6 +17,9 @@ const CONFIG_MOUNT = "/etc/sluice";
 /** The collector reads a stream's API keys from its Secret mounted here (the operator never reads Secrets). */
 const KEYS_MOUNT = "/etc/sluice/keys";
 export const HTTP_PORT = 8080;
+// A sink starting on a backlog peaked above 512Mi (librdkafka's fetch queues, the batch
+// being encoded, garbage) and was OOM-killed at every restart; requests stay 256Mi.
+const DEFAULT_MEMORY_LIMIT = "1Gi";
 
 export type WorkerComponent = "sink" | "aggregation" | "collector";
 
@@ -38,7 +42,7 @@ export interface WorkerInput {
   /** What the worker reads; scaling excluded, so replica changes neither roll pods nor reach them. */
   workerConfig: unknown;
   scaling: { minReplicas: number; replicas?: number };
-  /** spec.resources, merged over the defaults (requests cpu per component, memory 256Mi; limit memory 512Mi). */
+  /** spec.resources, merged over the defaults (requests cpu per component, memory 256Mi; limit memory 1Gi). */
   resources?: { requests?: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
   /** Collector: the Secret holding the stream's API keys (tenant -> key), mounted read-only. */
   keysSecret?: string;
@@ -106,6 +110,16 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
   // The collector talks to Kafka only; the others write to ClickHouse too.
   const envVars = [{ name: "KAFKA_BROKERS", value: env.kafkaBrokers.join(",") }, ...(component === "collector" ? [] : [{ name: "CLICKHOUSE_URL", value: env.clickhouseUrl }])];
   const keys = component === "collector" && w.keysSecret !== undefined ? w.keysSecret : undefined;
+  const limits = { memory: DEFAULT_MEMORY_LIMIT, ...resources?.limits };
+  // The heap fits the pod's memory limit, and the worker sizes its buffers to it (runtime/sink/memory-budget.ts).
+  const limitBytes = memoryBytes(limits.memory) ?? memoryBytes(DEFAULT_MEMORY_LIMIT)!;
+  envVars.push(
+    { name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMiB(limitBytes)}` },
+    { name: "SLUICE_MEMORY_LIMIT_BYTES", value: String(limitBytes) },
+    // librdkafka's and libuv's threads each get a glibc malloc arena by default, and their
+    // fragmentation adds hundreds of MiB of RSS under a backlog; two arenas are enough.
+    { name: "MALLOC_ARENA_MAX", value: "2" },
+  );
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
   return {
     serviceAccountName: names.worker,
@@ -124,7 +138,7 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
         ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
         livenessProbe: probe("/healthz"),
         readinessProbe: probe("/readyz"),
-        resources: { requests: { cpu: CPU_REQUEST[component], memory: "256Mi", ...resources?.requests }, limits: { memory: "512Mi", ...resources?.limits } },
+        resources: { requests: { cpu: CPU_REQUEST[component], memory: "256Mi", ...resources?.requests }, limits },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
         volumeMounts: [
           { name: "config", mountPath: CONFIG_MOUNT, readOnly: true },

@@ -43,3 +43,13 @@ describe("cutBatch", () => {
     });
   });
 });
+
+describe("cutBatch when the worker's memory budget is spent", () => {
+  it("cuts what is buffered at once instead of waiting for maxDelay, but still exactly at a previous owner's boundary", () => {
+    const buffer = [0, 1, 2].map((offset) => ({ offset, bytes: 10 }));
+    const limits = { maxRows: 100, maxBytes: 1_000, maxDelayMs: 1_000 };
+    expect(cutBatch(buffer, limits, { now: 0, oldestAt: 0 })).toBe(0);
+    expect(cutBatch(buffer, limits, { now: 0, oldestAt: 0, force: true })).toBe(3);
+    expect(cutBatch(buffer, limits, { now: 0, oldestAt: 0, boundary: 5, force: true })).toBe(0);
+  });
+});

@@ -19,12 +19,15 @@ export interface CutInput {
   oldestAt: number;
   /** End offset of an in-flight batch from a previous owner: cut exactly there. */
   boundary?: number;
+  /** The worker's memory budget is spent: write what is buffered now, without waiting for maxDelay. */
+  force?: boolean;
 }
 
 /**
  * How many records from the head of `buffer` form the next batch; 0 = not yet.
  * Limits are by rows and by bytes, whichever first (a single record over maxBytes still
- * goes alone); a partial batch goes once the oldest record waited maxDelayMs. With a
+ * goes alone); a partial batch goes once the oldest record waited maxDelayMs, or at once
+ * when forced (the worker's memory budget is spent). With a
  * boundary, the batch is exactly the records below it, and waits until the record just
  * below it was seen, since the batch must equal the one the previous owner started.
  */
@@ -47,7 +50,7 @@ export function cutBatch(buffer: readonly Buffered[], limits: BatchLimits, input
     bytes += r.bytes;
     if (rows >= limits.maxRows || bytes >= limits.maxBytes) return rows;
   }
-  return input.now - input.oldestAt >= limits.maxDelayMs ? rows : 0;
+  return input.force || input.now - input.oldestAt >= limits.maxDelayMs ? rows : 0;
 }
 
 function countBelow(buffer: readonly Buffered[], boundary: number): number {

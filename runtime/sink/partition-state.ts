@@ -3,6 +3,7 @@
  * the batch being written, and where the next batch starts.
  */
 import type { SourceRecord } from "./decode.js";
+import { RECORD_OVERHEAD_BYTES } from "./memory-budget.js";
 
 export interface BufferedRecord extends SourceRecord {
   bytes: number;
@@ -14,6 +15,8 @@ export interface PartitionState {
   partition: number;
   buffer: BufferedRecord[];
   bufferedBytes: number;
+  /** Memory cost (memory-budget.ts) of the batch being written, 0 when none. */
+  inflightCost: number;
   /** Records below this offset were already taken (the consumer refetches from the committed offset after a rebalance). */
   nextOffset: number;
   /** Where the next batch starts: the committed offset, then each batch's end. Undefined: no commit yet. */
@@ -36,6 +39,7 @@ export function newPartitionState(partition: number, committed: number, boundary
     partition,
     buffer: [],
     bufferedBytes: 0,
+    inflightCost: 0,
     nextOffset: hasCommit ? committed : 0,
     batchStart: hasCommit ? committed : undefined,
     boundary,
@@ -44,6 +48,11 @@ export function newPartitionState(partition: number, committed: number, boundary
     paused: false,
     revoked: false,
   };
+}
+
+/** What the partition holds against the worker's memory budget: buffered and in flight. */
+export function heldCost(s: PartitionState): number {
+  return s.bufferedBytes + s.buffer.length * RECORD_OVERHEAD_BYTES + s.inflightCost;
 }
 
 /** Buffered beyond two batches while one is being written: stop fetching (backpressure). */

@@ -20,7 +20,8 @@ import { defaultBackoff, type BackoffOptions } from "./backoff.js";
 import { RetentionGapError, type PartitionGap } from "./errors.js";
 import { sinkMetrics } from "./metrics.js";
 import { decodeIntent } from "./offset-intent.js";
-import { newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
+import { heldCost, newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
+import { defaultMemoryBudget, RECORD_OVERHEAD_BYTES } from "./memory-budget.js";
 import { RetryBoard } from "./retry-board.js";
 import { retrying, type RetryContext } from "./retry.js";
 import { defaultKafkaRetryDeadlineMs, isKafkaStep, kafkaRetry } from "./kafka-retry.js";
@@ -47,6 +48,8 @@ export interface SinkOptions {
   kafkaRetryDeadlineMs?: number;
   /** Where steps being retried are shown (the worker's /status); default: a private one. */
   retries?: RetryBoard;
+  /** Fetched data held across all partitions, in memory-budget.ts's cost units. Default: defaultMemoryBudget(). */
+  memoryBudgetBytes?: number;
 }
 
 export interface SinkHandle {
@@ -66,6 +69,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const metrics = sinkMetrics(opts.registry);
   const kafkaRetryDeadlineMs = opts.kafkaRetryDeadlineMs ?? defaultKafkaRetryDeadlineMs;
   const retries = opts.retries ?? new RetryBoard();
+  const memoryBudget = opts.memoryBudgetBytes ?? defaultMemoryBudget();
 
   const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
   const features = await detectServerFeatures(clickhouse);
@@ -143,13 +147,32 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     onSlow: noteSlow,
   });
 
+  // The worker-wide budget (memory-budget.ts): over it, every partition writes what it holds
+  // at once and stops fetching until written batches bring it back under.
+  const overBudget = (): boolean => {
+    let held = 0;
+    for (const st of states.values()) held += heldCost(st);
+    return held >= memoryBudget;
+  };
+  const resumeWhereRoom = (): void => {
+    if (stopping || overBudget()) return;
+    for (const st of states.values()) {
+      if (st.paused && !st.revoked && !(st.flushing && overLimit(st, limits))) {
+        st.paused = false;
+        consumer.resume([{ topic, partitions: [st.partition] }]);
+      }
+    }
+  };
+
   const maybeFlush = (s: PartitionState): void => {
     if (s.flushing || s.revoked || stopping || failure || s.buffer.length === 0) return;
     const now = Date.now();
-    const n = cutBatch(s.buffer, limits, { now, oldestAt: s.buffer[0]!.arrivedAt, boundary: s.boundary });
+    const n = cutBatch(s.buffer, limits, { now, oldestAt: s.buffer[0]!.arrivedAt, boundary: s.boundary, force: overBudget() });
     if (n === 0) return;
     const records = s.buffer.splice(0, n);
-    s.bufferedBytes -= records.reduce((b, r) => b + r.bytes, 0);
+    const bytes = records.reduce((b, r) => b + r.bytes, 0);
+    s.bufferedBytes -= bytes;
+    s.inflightCost = bytes + records.length * RECORD_OVERHEAD_BYTES;
     const start = s.batchStart ?? records[0]!.offset;
     const end = records[records.length - 1]!.offset + 1;
     const replay = s.boundary !== undefined && end === s.boundary;
@@ -166,10 +189,8 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       .finally(() => {
         s.flushing = undefined;
         s.inflightSinceMs = undefined;
-        if (s.paused && !overLimit(s, limits) && !s.revoked && !stopping) {
-          s.paused = false;
-          consumer.resume([{ topic, partitions: [s.partition] }]);
-        }
+        s.inflightCost = 0;
+        resumeWhereRoom();
         maybeFlush(s);
       });
   };
@@ -257,7 +278,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       s.nextOffset = offset + 1;
     }
     maybeFlush(s);
-    if (s.flushing && overLimit(s, limits) && !s.paused) {
+    if (!s.paused && ((s.flushing && overLimit(s, limits)) || overBudget())) {
       s.paused = true;
       consumer.pause([{ topic, partitions: [p] }]);
     }
@@ -285,6 +306,8 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const tickMs = Math.min(250, Math.max(20, Math.floor(limits.maxDelayMs / 4)));
   const ticker = setInterval(() => states.forEach(maybeFlush), tickMs);
   const untrackLag = metrics.trackLag(label, {
+    heldBytes: () => [...states.values()].reduce((n, st) => n + heldCost(st), 0),
+    memoryBudgetBytes: () => memoryBudget,
     lagMessages: () => [...states.values()].reduce((n, s) => n + Math.max(0, s.highWatermark - s.committed), 0),
     lagSeconds: () => {
       const now = Date.now();

@@ -286,6 +286,10 @@ describe.skipIf(!hasNode)("Sluice on a real node: helm install, pods, and the or
       await waitFor("Retrying=False on the Sink again", async () => ((await retryingOf("sinks", "page-views-raw"))?.status === "False" ? true : undefined), { timeoutMs: 120_000, intervalMs: 1_000 });
     });
     console.log(`[on-node] Retrying while cut off: ${seen!.reason}: ${seen!.message}`);
+    // Catching up the backlog stays within the worker's memory budget: no OOM kill, no restart.
+    const [after] = await pods(core, ns, SINK);
+    expect(after!.metadata!.uid).toBe(sink!.metadata!.uid);
+    expect(after!.status?.containerStatuses?.[0]?.restartCount, describePods([after!])).toBe(sink!.status?.containerStatuses?.[0]?.restartCount);
     expect(seen!.reason).toBe("KafkaUnreachable");
     expect(seen!.message).toContain(`pod ${sink!.metadata!.name}: no Kafka bootstrap broker has answered since`);
   }, 600_000);

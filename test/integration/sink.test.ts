@@ -90,6 +90,33 @@ describe("the ClickHouse sink on the real testbed", () => {
     expect(metrics).toMatch(/sluice_sink_lag_messages\{sink="[^"]+"\} 0/);
   });
 
+  it("a backlog on many partitions is held within the worker's memory budget, not per-partition limits times partitions, and written once", async () => {
+    // Per-partition limits alone (2 x maxRows buffered while a batch is written) would let
+    // this worker hold the whole backlog: 6 partitions x ~10k records, waiting 10 s for maxDelay.
+    const sink = await setup({ partitions: 6, maxRows: 50_000, maxDelayMs: 10_000 });
+    const n = 60_000;
+    await produce(producer, sink, Array.from({ length: n }, (_, i) => event(`mem-${i}`, i)));
+    const budget = 1 << 20;
+    const registry = createRegistry(false);
+    const handle = await startSink({ sink, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: env.clickhouseUrl, registry, logger: silentLogger, backoff: fastBackoff, memoryBudgetBytes: budget });
+    cleanups.push(() => handle.stop());
+    const held = registry.getSingleMetric("sluice_sink_held_bytes")!;
+    let peak = 0;
+    const sampler = setInterval(() => void held.get().then((m) => (peak = Math.max(peak, ...m.values.map((v) => v.value)))), 10);
+    try {
+      await waitFor("all offsets committed", async () => ((await committedTotal(admin, sink)) === (await highWatermarkTotal(sink)) ? true : undefined), { timeoutMs: 120_000 });
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(await tableCounts(env.clickhouseUrl, sink)).toEqual({ raw: n, final: n, distinctIds: n });
+    // Each partition may overshoot by what one fetch delivered (at most 1,000 records) before it pauses.
+    const recordCost = 1024 + JSON.stringify(event("mem-00000", 0)).length;
+    const bound = budget + 6 * 1_000 * recordCost;
+    console.log(`[sink] backlog of ${n}: peak held ${(peak / 2 ** 20).toFixed(1)} MiB, budget ${(budget / 2 ** 20).toFixed(1)} MiB, bound ${(bound / 2 ** 20).toFixed(1)} MiB`);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(bound);
+  }, 180_000);
+
   it("when the input repeats event ids, it keeps one row per id", async () => {
     const sink = await setup({ maxRows: 1000, maxDelayMs: 300 });
     const unique = Array.from({ length: 100 }, (_, i) => event(`dup-${i}`, i));

@@ -38,6 +38,14 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
     // (bookkeeping, a flush check) is then paid every 32 records. Measured with
     // `BENCH_ONLY=sink make bench`: see runtime/kafka/README.md.
     "js.consumer.max.batch.size": 1_000,
+    // Bounded prefetch. librdkafka's defaults keep up to 100,000 records per partition and
+    // 64 MiB queued, plus 50 MiB fetch responses: a worker that starts on a backlog (a new
+    // sink, a replay, the minutes after an outage) held hundreds of MiB in native memory
+    // besides its own buffers, and pods with a 512Mi limit were OOM-killed at every restart
+    // (test/e2e/on-node.test.ts, Kafka cut off from a sink under load).
+    "queued.min.messages": 10_000,
+    "queued.max.messages.kbytes": 16_384,
+    "fetch.max.bytes": 8 << 20,
     rebalance_cb: (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
       if (err.code === ASSIGN) o.onAssigned?.(assignment.map((a) => a.partition));
     },

@@ -69,7 +69,7 @@ export const aggregationSpec = z
       .default({ maxOutOfOrderness: "10s", idleTimeout: "30s" })
       .describe("How event-time progress is tracked."),
     allowedLateness: duration("How long after a window closes late events still correct it (re-emitted). Later events go to the late-data output.").default("0s"),
-    earlyFirings: duration("Emit a window's running value this often while it is open, so results show within seconds. Unset: only on close.").optional(),
+    earlyFirings: duration("Emit a window's running value this often while it is open, so results show within seconds. Unset: only on close. Not for session windows: a session's row is written once, when it closes, since a session can still merge with another until then.").optional(),
     groupBy: z
       .array(identifier("A field to group by."))
       .max(10)
@@ -106,6 +106,10 @@ export const aggregationSpec = z
     clusters: clusterRefs.optional(),
   })
   .strict()
+  .meta(cel({ rule: "self.window.type != 'session' || !has(self.earlyFirings)", message: "earlyFirings does not apply to session windows: a session is written once, when it closes", fieldPath: ".earlyFirings" }))
+  .superRefine((a, ctx) => {
+    if (a.window.type === "session" && a.earlyFirings !== undefined) ctx.addIssue({ code: "custom", path: ["earlyFirings"], message: "earlyFirings does not apply to session windows: a session is written once, when it closes" });
+  })
   .describe("An event-time windowed aggregation of a stream.");
 
 export const aggregationStatus = z.object({ ...workerStatus }).describe("What the operator observed and did.");

@@ -29,7 +29,9 @@ describe("compileAggregation", () => {
 
   it("compiles sliding and session windows", () => {
     expect(compileAggregation(aggregationSpec.parse({ ...base, window: { type: "sliding", size: "10m", slide: "1m" } })).window).toEqual({ type: "sliding", sizeMs: 600_000, slideMs: 60_000 });
-    expect(compileAggregation(aggregationSpec.parse({ ...base, window: { type: "session", gap: "30s" } })).window).toEqual({ type: "session", gapMs: 30_000 });
+    // Sessions take no early firings (a session is written once, when it closes).
+    const { earlyFirings: _, ...noEarly } = base;
+    expect(compileAggregation(aggregationSpec.parse({ ...noEarly, window: { type: "session", gap: "30s" } })).window).toEqual({ type: "session", gapMs: 30_000 });
   });
 
   it("refuses a measure named like a group-by field or a reserved column", () => {

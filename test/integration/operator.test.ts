@@ -140,7 +140,8 @@ describe("the operator on the real testbed", () => {
     const pod = deployment.spec!.template.spec!;
     expect(pod.containers[0]!.args).toEqual(["worker", "collector", "--config", "/etc/sluice/collector.json", "--keys", "/etc/sluice/keys"]);
     expect(pod.volumes?.find((v) => v.name === "keys")?.secret?.secretName).toBe("page-views-keys");
-    expect(pod.containers[0]!.env?.map((e) => e.name)).toEqual(["KAFKA_BROKERS"]);
+    // No ClickHouse for a collector; a heap and buffers sized to the pod's memory limit.
+    expect(pod.containers[0]!.env?.map((e) => e.name)).toEqual(["KAFKA_BROKERS", "NODE_OPTIONS", "SLUICE_MEMORY_LIMIT_BYTES", "MALLOC_ARENA_MAX"]);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     const service = await core.readNamespacedService({ namespace, name: "page-views-collector" });
     expect(service.spec?.ports?.[0]).toMatchObject({ port: 80, targetPort: "http" });

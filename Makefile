@@ -51,8 +51,9 @@ crds: ## Regenerate crds/ and docs/reference.md from the zod schemas in api/
 	@node_modules/.bin/tsx api/generate-crds.ts
 	@node_modules/.bin/tsx api/generate-reference.ts
 
-reference: ## Regenerate docs/reference.md (the field reference) from the zod schemas in api/
+reference: ## Regenerate docs/reference.md (the field reference, from api/) and docs/metrics.md (every metric)
 	@node_modules/.bin/tsx api/generate-reference.ts
+	@node_modules/.bin/tsx scripts/metrics/generate-metrics-doc.ts
 
 demo: setup ## Run the clickstream example end to end: testbed, collector -> Kafka -> sink -> ClickHouse, then query it
 	@node_modules/.bin/tsx scripts/demo.ts

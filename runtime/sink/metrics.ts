@@ -60,7 +60,7 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
   lagGauge("sluice_sink_lag_messages", "Records in owned partitions not yet committed (high watermark - committed offset).", (s) => s.lagMessages());
   lagGauge("sluice_sink_lag_seconds", "Age of the oldest record in owned partitions not yet committed (0 when caught up).", (s) => s.lagSeconds());
   lagGauge("sluice_sink_held_bytes", "Fetched records held by the worker, buffered or being written: their bytes plus a fixed overhead per record. Fetching pauses at sluice_sink_memory_budget_bytes.", (s) => s.heldBytes?.() ?? 0);
-  lagGauge("sluice_sink_memory_budget_bytes", "The worker's budget for held records (a sixth of its memory limit, 16-256 MiB, unless set).", (s) => s.memoryBudgetBytes?.() ?? 0);
+  lagGauge("sluice_sink_memory_budget_bytes", "The worker's budget for held records (a twelfth of its memory limit, 16-256 MiB, unless set).", (s) => s.memoryBudgetBytes?.() ?? 0);
   return {
     rowsWritten: counter("sluice_sink_rows_written_total", "Rows ClickHouse acknowledged (after in-batch dedupe)."),
     batchRows: histogram("sluice_sink_batch_rows", "Rows per written batch.", [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]),

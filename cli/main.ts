@@ -5,6 +5,7 @@ import { lagCommand } from "./lag-command.js";
 import { runCommand } from "./run-command.js";
 import { sendCommand } from "./send-command.js";
 import { tailCommand } from "./tail-command.js";
+import { topCommand } from "./top-command.js";
 import { operatorCommand } from "./operator-command.js";
 import { validatePaths } from "./validate-command.js";
 import { workerCommand } from "./worker-command.js";
@@ -83,6 +84,7 @@ export function program(): Command {
   cli.addCommand(tailCommand());
   cli.addCommand(lagCommand());
   cli.addCommand(sendCommand());
+  cli.addCommand(topCommand());
   return cli;
 }
 

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { crdsCommand } from "./crds-command.js";
 import { lagCommand } from "./lag-command.js";
+import { replayCommand } from "./replay-command.js";
 import { runCommand } from "./run-command.js";
 import { sendCommand } from "./send-command.js";
 import { tailCommand } from "./tail-command.js";
@@ -84,6 +85,7 @@ export function program(): Command {
   cli.addCommand(tailCommand());
   cli.addCommand(lagCommand());
   cli.addCommand(sendCommand());
+  cli.addCommand(replayCommand());
   cli.addCommand(topCommand());
   return cli;
 }

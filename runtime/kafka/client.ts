@@ -5,6 +5,7 @@
  */
 import { confluentConsumer } from "./confluent/consumer.js";
 import { confluentProducer } from "./confluent/producer.js";
+import { commitGroupOffsets } from "./confluent/group-offsets.js";
 import { confluentReader } from "./confluent/reader.js";
 import { confluentTransactionalProducer } from "./confluent/transactional-producer.js";
 import { kafkajsAdmin } from "./kafkajs/admin.js";
@@ -17,5 +18,6 @@ export function kafkaClient(brokers: string[], clientId: string): KafkaClient {
     consumer: (o) => confluentConsumer(brokers, clientId, o),
     reader: () => confluentReader(brokers, clientId),
     admin: () => kafkajsAdmin(brokers, clientId),
+    commitGroupOffsets: (groupId, offsets) => commitGroupOffsets(brokers, clientId, groupId, offsets),
   };
 }

@@ -204,4 +204,11 @@ export interface KafkaClient {
   consumer(o: ConsumerOptions): KafkaConsumer;
   reader(): KafkaReader;
   admin(): KafkaAdmin;
+  /**
+   * Sets a consumer group's committed offsets from outside the group, as Kafka's
+   * `kafka-consumer-groups --reset-offsets` does: no member joins (a join would rebalance
+   * the workers), the commit carries generation -1, and Kafka accepts it only while the group
+   * has no members. An entry without metadata is committed with none.
+   */
+  commitGroupOffsets(groupId: string, offsets: CommitEntry[]): Promise<void>;
 }

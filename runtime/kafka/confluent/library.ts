@@ -9,7 +9,7 @@ import { jsonLogger } from "../../log.js";
 const require = createRequire(import.meta.url);
 const binding = require("@confluentinc/kafka-javascript") as typeof Confluent;
 export const KafkaJS = binding.KafkaJS;
-/** The classic (node-rdkafka) API: only the reader uses it, for manual assignment. */
+/** The classic (node-rdkafka) API: the reader (manual assignment) and group-offsets.ts (commits without joining). */
 export const Rdkafka = { KafkaConsumer: binding.KafkaConsumer };
 
 /**

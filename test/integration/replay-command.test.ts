@@ -1,0 +1,233 @@
+/**
+ * `sluice replay` as a spawned process against the testbed's Kafka, with a real sink worker
+ * (its own process) writing to the testbed's ClickHouse: after a replay from earliest, the
+ * table holds every event exactly once (count() FINAL and uniqExact(event_id)), though the
+ * events were written twice. The refusals (live group, forward move, offsets deleted by
+ * retention, an Aggregation from the middle) are checked on the same topic and groups.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@clickhouse/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import { loadPipeline } from "../../runtime/pipeline/load.js";
+import type { CompiledSink } from "../../runtime/pipeline/compiled.js";
+import { repoRoot } from "../../testbed/paths.js";
+import { waitFor } from "../../testbed/poll.js";
+import { killHard, startChildSink, type ChildSink } from "../support/child-sink.js";
+import { randomName, testbedEnv } from "../support/testbed-env.js";
+
+const sluice = join(repoRoot, "bin", "sluice.js");
+// A spawned CLI compiles its sources through tsx and connects to Kafka: seconds on a busy
+// 2-core machine. Killed at its budget so a hang fails with its output.
+const SPAWN_BUDGET_MS = 60_000;
+const EVENTS = 60;
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(sluice, args, { encoding: "utf8", timeout: SPAWN_BUDGET_MS, env: { ...process.env, KAFKA_BROKERS: "" } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
+      resolve({ code, stdout, stderr: err?.killed ? `${stderr}\n(killed after ${SPAWN_BUDGET_MS} ms)` : stderr });
+    });
+  });
+}
+
+/** Rejects after ms: a bound on a wait, not a pause. */
+function deadline(ms: number, what: string): Promise<never> {
+  return new Promise((_, fail) => setTimeout(() => fail(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref());
+}
+
+describe("sluice replay", () => {
+  const env = testbedEnv();
+  const brokers = env.kafkaBrokers.join(",");
+  const kafka = kafkaClient(env.kafkaBrokers, "replay-test");
+  const admin = kafka.admin();
+  const ch = createClient({ url: env.clickhouseUrl });
+  const namespace = randomName("replay");
+  const database = `replay_${namespace.slice(-8)}`;
+  const dir = mkdtempSync(join(tmpdir(), "sluice-replay-"));
+  const bareTopic = randomName("replay-bare");
+  const bareGroup = randomName("replay-bare-group");
+  let sink: CompiledSink;
+  let aggregationGroup: string;
+  const children: ChildProcess[] = [];
+  const cli = (...more: string[]) => ["replay", "-f", dir, "-n", namespace, "--kafka", brokers, ...more];
+
+  const committed = async (groupId: string, topic: string) =>
+    ((await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => ({ offset: Number(p.offset), metadata: p.metadata }));
+  const committedTotal = async () => (await committed(sink.groupId, sink.stream.topic)).reduce((n, p) => n + Math.max(0, p.offset), 0);
+  const count = async (sql: string) => Number(((await (await ch.query({ query: sql, format: "JSONEachRow" })).json()) as { n: string }[])[0]!.n);
+  const members = async (groupId: string) => (await admin.describeGroup(groupId)).members;
+
+  async function startSinkWorker(): Promise<ChildSink> {
+    const child = await startChildSink(sink, { KAFKA_BROKERS: brokers, CLICKHOUSE_URL: env.clickhouseUrl });
+    children.push(child.process);
+    return child;
+  }
+  async function stopSinkWorker(child: ChildSink): Promise<void> {
+    child.process.kill("SIGTERM");
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    await waitFor("the sink's group to have no members", async () => ((await members(sink.groupId)) === 0 ? true : undefined));
+  }
+
+  beforeAll(async () => {
+    // The example pipeline, on 2 partitions of one broker, writing to a database of its own.
+    cpSync(join(repoRoot, "examples", "clickstream"), dir, { recursive: true });
+    for (const f of ["stream.yaml", "sink.yaml", "aggregation.yaml"]) {
+      const path = join(dir, f);
+      writeFileSync(
+        path,
+        readFileSync(path, "utf8")
+          .replace(/partitions: 12\b/, "partitions: 2")
+          .replace(/replicationFactor: 3\b/, "replicationFactor: 1")
+          .replace(/minInSyncReplicas: 2\b/, "minInSyncReplicas: 1")
+          .replace(/database: clickstream\b/, `database: ${database}`),
+      );
+    }
+    const pipeline = loadPipeline([dir], namespace);
+    sink = pipeline.sinks[0]!;
+    aggregationGroup = pipeline.aggregations[0]!.groupId;
+    expect(sink.database).toBe(database);
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: sink.stream.topic, numPartitions: 2 }, { topic: bareTopic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    const now = Date.now();
+    await producer.send({
+      topic: sink.stream.topic,
+      messages: Array.from({ length: EVENTS }, (_, i) => {
+        const e = { event_id: `e${i}`, tenant_id: "shop-a", user_id: `u${i % 7}`, event_time: new Date(now - (EVENTS - i) * 1000).toISOString(), url: `https://shop.example/${i}` };
+        return { key: e.user_id, value: JSON.stringify(e), headers: { "sluice-tenant": e.tenant_id }, partition: i % 2 };
+      }),
+    });
+    await producer.send({ topic: bareTopic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })) });
+    await producer.disconnect();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of children) killHard(c);
+    await ch.command({ query: `DROP DATABASE IF EXISTS \`${database}\`` }).catch(() => {});
+    await ch.close();
+    if (sink) await admin.deleteGroups([sink.groupId, aggregationGroup, bareGroup]).catch(() => {});
+    await admin.deleteTopics({ topics: [sink?.stream.topic, bareTopic].filter((t): t is string => !!t) }).catch(() => {});
+    await admin.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("refuses while the sink's workers run, and says how to stop them", async () => {
+    const worker = await startSinkWorker();
+    await waitFor("every event written and committed", async () => ((await committedTotal()) === EVENTS && (await count(`SELECT count() AS n FROM \`${database}\`.page_views FINAL`)) === EVENTS ? true : undefined), { timeoutMs: 60_000 });
+    const run = await runCli(cli("page-views-raw", "--from", "earliest"));
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: group ${sink.groupId} has 1 active member (state Stable)`);
+    expect(run.stderr).toContain(`hint: stop the workers first, on a cluster with \`kubectl scale sink/page-views-raw -n ${namespace} --replicas=0\``);
+    expect(await committedTotal()).toBe(EVENTS);
+    await stopSinkWorker(worker);
+  }, 120_000);
+
+  it("--dry-run says per partition what would be re-read, and changes nothing", async () => {
+    const before = await committed(sink.groupId, sink.stream.topic);
+    const run = await runCli(cli("page-views-raw", "--from", "earliest", "--dry-run", "-o", "json"));
+    expect(run.code, run.stderr).toBe(0);
+    const plan = JSON.parse(run.stdout);
+    expect(plan).toMatchObject({ kind: "Sink", groupId: sink.groupId, topic: sink.stream.topic, dryRun: true, reset: false, refusals: [], totals: { reRead: EVENTS, skipped: 0, changed: 2 } });
+    expect(plan.partitions).toMatchObject([
+      { partition: 0, committed: EVENTS / 2, newOffset: 0, reRead: EVENTS / 2, end: EVENTS / 2, change: true },
+      { partition: 1, committed: EVENTS / 2, newOffset: 0, reRead: EVENTS / 2, end: EVENTS / 2, change: true },
+    ]);
+    const text = await runCli(cli("page-views-raw", "--from", "earliest", "--dry-run"));
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/PARTITION\s+COMMITTED\s+POSITION\s+NEW\s+RE-READ\s+LOW\s+END\n\s+0\s+30\s+30\s+0\s+30\s+0\s+30\n/);
+    expect(text.stdout).toContain(`total: ${EVENTS} messages re-read on 2 partitions reset`);
+    expect(text.stdout).toContain("dry run: nothing changed.");
+    expect(await committed(sink.groupId, sink.stream.topic)).toEqual(before);
+  }, 2 * SPAWN_BUDGET_MS + 15_000);
+
+  it("resets, waits for workers, follows them to the end, and the table still holds every event exactly once", async () => {
+    const replay = spawn(sluice, cli("page-views-raw", "--from", "earliest"), { env: { ...process.env, KAFKA_BROKERS: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(replay);
+    let stdout = "";
+    let stderr = "";
+    replay.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    replay.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => replay.once("exit", r));
+    await waitFor("the replay to reset the group and wait for workers", async () => (stderr.includes(`waiting for workers: group ${sink.groupId} has no members`) ? true : undefined), { timeoutMs: SPAWN_BUDGET_MS });
+    expect(await committed(sink.groupId, sink.stream.topic)).toEqual([{ offset: 0, metadata: null }, { offset: 0, metadata: null }]);
+    expect(stdout).toContain(`reset: group ${sink.groupId} now starts partition 0 at 0, partition 1 at 0`);
+    const worker = await startSinkWorker();
+    const code = await Promise.race([exited, deadline(90_000, "the replay command to exit")]);
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stderr).toContain("workers joined: 1 member reading");
+    expect(stdout).toContain(`replayed: the group read ${EVENTS} messages on 2 partitions up to the end offsets taken at the reset`);
+    expect(await committedTotal()).toBe(EVENTS);
+    // Every event was written twice; the table collapses the copies by its key.
+    const raw = await count(`SELECT count() AS n FROM \`${database}\`.page_views`);
+    const final = await count(`SELECT count() AS n FROM \`${database}\`.page_views FINAL`);
+    const distinct = await count(`SELECT uniqExact(event_id) AS n FROM \`${database}\`.page_views`);
+    console.log(`[replay] rows: ${raw} raw, ${final} with FINAL, ${distinct} distinct event ids`);
+    expect(final).toBe(EVENTS);
+    expect(distinct).toBe(EVENTS);
+    await stopSinkWorker(worker);
+  }, 180_000);
+
+  it("refuses a forward move that would skip unread records, unless --allow-skip", async () => {
+    const reset = await runCli(cli("page-views-raw", "--from", "earliest", "--no-wait"));
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toContain("not following (--no-wait)");
+    const run = await runCli(cli("page-views-raw", "--from", "10"));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("error: replay refused, nothing changed:\n  partition 0: moving from 0 forward to 10 would skip 10 records (0..9) the group has not read");
+    expect(run.stderr).toContain("hint: replay is for re-reading");
+    expect(await committedTotal()).toBe(0);
+    const allowed = await runCli(cli("page-views-raw", "--from", "10", "--allow-skip", "--dry-run", "-o", "json"));
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(JSON.parse(allowed.stdout).totals).toMatchObject({ skipped: 20, reRead: 0 });
+  }, 3 * SPAWN_BUDGET_MS + 15_000);
+
+  it("refuses offsets retention deleted, naming partition and offsets, unless --clamp (a bare --group)", async () => {
+    // kafkajs may not know the new topic's leader yet (KafkaJSBrokerNotFound): asked again until it does.
+    await waitFor("records 0..3 deleted", async () => {
+      await admin.deleteTopicRecords({ topic: bareTopic, partitions: [{ partition: 0, offset: "4" }] });
+      return (await admin.fetchTopicOffsets(bareTopic))[0]!.low === "4" ? true : undefined;
+    });
+    await kafka.commitGroupOffsets(bareGroup, [{ topic: bareTopic, partition: 0, offset: "8" }]);
+    const bare = (...more: string[]) => ["replay", "--group", bareGroup, "--topic", bareTopic, "--kafka", brokers, ...more];
+    const run = await runCli(bare("--from", "2"));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("partition 0: offset 2 was deleted by retention (the oldest record kept is at offset 4)");
+    expect(run.stderr).toContain("hint: pass --clamp");
+    const clamped = await runCli(bare("--from", "2", "--clamp", "--dry-run", "-o", "json"));
+    expect(clamped.code, clamped.stderr).toBe(0);
+    expect(JSON.parse(clamped.stdout).partitions).toMatchObject([{ partition: 0, committed: 8, newOffset: 4, low: 4, reRead: 4 }]);
+    const usage = await runCli(["replay", "--group", bareGroup, "--from", "2", "--kafka", brokers]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("--group needs --topic");
+  }, 3 * SPAWN_BUDGET_MS + 15_000);
+
+  it("refuses an Aggregation replay from the middle, explaining why; from earliest it drops every checkpoint", async () => {
+    const topic = sink.stream.topic;
+    const checkpoint = (n: number) => JSON.stringify({ v: 2, n, m: Date.now() - 5_000, x: Date.now() - 1_000 });
+    await kafka.commitGroupOffsets(aggregationGroup, [
+      { topic, partition: 0, offset: "20", metadata: checkpoint(30) },
+      { topic, partition: 1, offset: "25", metadata: checkpoint(30) },
+    ]);
+    const run = await runCli(cli("active-users-per-minute", "--from", "5"));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("an Aggregation is replayed only from the first record of every partition (partition 0 would start at 5, 1 would start at 5)");
+    expect(run.stderr).toContain("events that were too late the first time would be counted in windows that were already final");
+    expect(run.stderr).toContain("hint: replay with --from earliest");
+    const full = await runCli(cli("active-users-per-minute", "--from", "earliest", "--no-wait", "-o", "json"));
+    expect(full.code, full.stderr).toBe(0);
+    expect(JSON.parse(full.stdout)).toMatchObject({ kind: "Aggregation", aggregation: true, reset: true, totals: { reRead: 60, changed: 2 } });
+    // No metadata: checkpointFromCommits resumes there "with no event-time state", the state at offset 0.
+    expect(await committed(aggregationGroup, topic)).toEqual([{ offset: 0, metadata: null }, { offset: 0, metadata: null }]);
+  }, 2 * SPAWN_BUDGET_MS + 15_000);
+});

@@ -9,6 +9,7 @@ import { NODE_IP, NODE_LINK } from "./node/addresses.js";
 import { makePki } from "./node/certs.js";
 import { addNodeLink, recordHost, saveRecord } from "./node/host.js";
 import { startNode } from "./node/node.js";
+import { startPrometheus, startTargetRefresher } from "./prometheus.js";
 import { hasNode, hostRecordFile, NODE_STOP_ORDER, nodeDir, removeContainers, restoreAfterNode } from "./node/teardown.js";
 import { binDir, envFile, pidsFile, repoRoot, stateDir } from "./paths.js";
 import { alive, stopProcessGroup, type ServerHandle } from "./server-process.js";
@@ -28,6 +29,10 @@ export interface TestbedEnv {
   /** Helm values with the above: `helm install sluice charts/sluice -f "$SLUICE_HELM_VALUES"`. */
   SLUICE_HELM_VALUES?: string;
   SLUICE_CONTAINERD_ADDRESS?: string;
+  /** With a node: a Prometheus scraping every pod annotated prometheus.io/scrape (testbed/prometheus.ts). */
+  SLUICE_PROMETHEUS_URL?: string;
+  /** Its file_sd folder, kept in step with the pods by the testbed (prometheus-targets.ts). */
+  SLUICE_PROMETHEUS_TARGETS?: string;
 }
 
 export interface Testbed {
@@ -76,6 +81,8 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       track(startClickHouse({ dir: join(dataDir, "clickhouse"), logDir, detached, nodeIp })),
       track(startKube({ dir: join(dataDir, "kube"), logDir, detached, ...(pki && { node: { pki } }) })),
       opts.node ? buildImages(logDir) : Promise.resolve(undefined),
+      // Only a node has pods to scrape.
+      opts.node ? track(startPrometheus({ dir: join(dataDir, "prometheus"), logDir, detached })) : Promise.resolve(undefined),
     ]);
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failures.length > 0) {
@@ -83,11 +90,12 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
       // groups die via pdeathsig (attached) or are listed in the error (detached).
       throw new Error(failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join("\n\n"));
     }
-    const [kafka, clickhouse, kube, images] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    const [kafka, clickhouse, kube, images, prometheus] = results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
       Awaited<ReturnType<typeof startKafka>>,
       Awaited<ReturnType<typeof startClickHouse>>,
       Awaited<ReturnType<typeof startKube>>,
       Awaited<ReturnType<typeof buildImages>> | undefined,
+      Awaited<ReturnType<typeof startPrometheus>> | undefined,
     ];
     const env: TestbedEnv = { KAFKA_BROKERS: kafka.bootstrap, CLICKHOUSE_URL: clickhouse.url, KUBECONFIG: kube.kubeconfig, SLUICE_TESTBED_LOGS: logDir };
     if (pki && images) {
@@ -104,6 +112,10 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
         SLUICE_HELM_VALUES: values,
         SLUICE_CONTAINERD_ADDRESS: node.containerdAddress,
       });
+    }
+    if (prometheus) {
+      started.push(startTargetRefresher({ kubeconfig: kube.kubeconfig, targetsDir: prometheus.targetsDir, logDir, detached }));
+      Object.assign(env, { SLUICE_PROMETHEUS_URL: prometheus.url, SLUICE_PROMETHEUS_TARGETS: prometheus.targetsDir });
     }
     return { env, dataDir, servers: started, stop };
   } catch (err) {

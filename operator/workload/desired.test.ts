@@ -3,7 +3,7 @@ import { compileSink, compileStream } from "../../runtime/pipeline/compile.js";
 import { validateDocument } from "../../api/validate.js";
 import type { EventStreamSpec } from "../../api/eventstream.js";
 import type { SinkSpec } from "../../api/sink.js";
-import { SPEC_HASH_ANNOTATION } from "./desired.js";
+import { HTTP_PORT, SPEC_HASH_ANNOTATION } from "./desired.js";
 import { desiredSinkWorkload } from "../sink/desired.js";
 import { desiredCollectorWorkload } from "../eventstream/collector-step.js";
 
@@ -71,6 +71,12 @@ describe("a Sink's desired workload", () => {
     expect(pod.containers[0].readinessProbe.httpGet.path).toBe("/readyz");
   });
 
+  it("carries the prometheus.io scrape annotations, pointing at the http port's /metrics", () => {
+    const t = template(desiredSinkWorkload(owner, sink(), config));
+    expect(t.metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics" });
+    expect(t.spec.containers[0].ports).toEqual([{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }]);
+  });
+
   it("labels and owns every object, and carries the compiled config", () => {
     const w = desiredSinkWorkload(owner, sink(), config);
     for (const o of [w.configMap, w.serviceAccount, w.deployment, w.podDisruptionBudget]) {
@@ -96,6 +102,10 @@ describe("a stream's desired collector", () => {
       { name: "MALLOC_ARENA_MAX", value: "2" },
     ]);
     expect((w.deployment.spec as { replicas: number }).replicas).toBe(2);
+  });
+
+  it("is scraped like the readers: prometheus.io annotations on its pods", () => {
+    expect(template(desiredCollectorWorkload(streamOwner, stream, config)).metadata.annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": String(HTTP_PORT), "prometheus.io/path": "/metrics" });
   });
 
   it("mounts the stream's API-key Secret when ingest has auth", () => {

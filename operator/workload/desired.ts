@@ -17,6 +17,12 @@ const CONFIG_MOUNT = "/etc/sluice";
 /** The collector reads a stream's API keys from its Secret mounted here (the operator never reads Secrets). */
 const KEYS_MOUNT = "/etc/sluice/keys";
 export const HTTP_PORT = 8080;
+/**
+ * The de-facto scrape annotations: a Prometheus that discovers pods without the Prometheus
+ * Operator (a `kubernetes-pods` job, the testbed's) finds every worker's /metrics by them.
+ * They are on the template, not in the spec hash: adding them rolls pods once, never again.
+ */
+export const SCRAPE_ANNOTATIONS = { "prometheus.io/scrape": "true", "prometheus.io/port": String(HTTP_PORT), "prometheus.io/path": "/metrics" };
 // A sink starting on a backlog peaked above 512Mi (librdkafka's fetch queues, the batch
 // being encoded, garbage) and was OOM-killed at every restart; requests stay 256Mi.
 const DEFAULT_MEMORY_LIMIT = "1Gi";
@@ -91,7 +97,7 @@ export function desiredWorkload(w: WorkerInput, env: WorkerEnv): Workload {
         replicas: w.scaling.replicas ?? w.scaling.minReplicas,
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels, annotations: { [SPEC_HASH_ANNOTATION]: hash } },
+          metadata: { labels, annotations: { [SPEC_HASH_ANNOTATION]: hash, ...SCRAPE_ANNOTATIONS } },
           spec: podSpec(w, names, env),
         },
       },

@@ -159,7 +159,9 @@ async function reset(conn: Connection, t: Target, plan: ReplayPlan, o: ReplayOpt
   // Kafka answered; what it stores is what the workers will read, so it is checked.
   const stored = await storedOffsets(conn.admin, t);
   const wrong = plan.commits.filter((c) => stored.get(c.partition)?.offset !== c.offset || stored.get(c.partition)?.metadata);
-  if (wrong.length > 0) {
+  // Workers that joined after the commit started from it (Kafka refused it while any was
+  // there), so their own commits since are progress, not a failed reset.
+  if (wrong.length > 0 && (await conn.admin.describeGroup(t.groupId)).members === 0) {
     throw new CliError(
       `group ${t.groupId}: Kafka stores ${wrong.map((c) => `partition ${c.partition} at ${stored.get(c.partition)?.offset ?? "nothing"}`).join(", ")}, not the offsets just committed`,
       "a worker joined and committed meanwhile? check with sluice lag, stop the workers, and replay again",

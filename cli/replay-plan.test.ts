@@ -86,7 +86,7 @@ describe("planReplay for an aggregation", () => {
     expect(plan.refusals).toHaveLength(1);
     const r = plan.refusals[0]!;
     expect(r.rule).toBe("aggregation-not-from-start");
-    expect(r.reason).toContain("partition 0 would start at 30, 1 would start at 30");
+    expect(r.reason).toContain("partition 0 would start at offset 30, partition 1 would start at offset 30");
     expect(r.reason).toContain("too late the first time would be counted");
     expect(r.reason).toContain("partial session has other (start, end) keys");
     expect(r.hint).toContain("--from earliest");

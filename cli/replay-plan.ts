@@ -195,11 +195,11 @@ function checkpointRead(committed: number, metadata: string | null): number {
 
 function refuseUnlessFullRecompute(plans: PartitionPlan[], facts: PartitionFacts[], refusals: Refusal[]): void {
   if (!plans.some((p) => p.change)) return;
-  const offStart = plans.filter((p) => p.newOffset !== 0).map((p) => `${p.partition} would start at ${p.newOffset}`);
+  const offStart = plans.filter((p) => p.newOffset !== 0).map((p) => `partition ${p.partition} would start at offset ${p.newOffset}`);
   const deleted = facts.filter((f) => f.low > 0).map((f) => `${f.partition} (oldest kept offset ${f.low})`);
   if (offStart.length === 0 && deleted.length === 0) return;
   const where = [
-    offStart.length > 0 ? `partition ${offStart.join(", ")}` : "",
+    offStart.length > 0 ? offStart.join(", ") : "",
     deleted.length > 0 ? `retention deleted the first records of partition ${deleted.join(", ")}` : "",
   ].filter(Boolean).join("; ");
   refusals.push({

@@ -3,14 +3,18 @@
  * (its own process) writing to the testbed's ClickHouse: after a replay from earliest, the
  * table holds every event exactly once (count() FINAL and uniqExact(event_id)), though the
  * events were written twice. The refusals (live group, forward move, offsets deleted by
- * retention, an Aggregation from the middle) are checked on the same topic and groups.
+ * retention, an Aggregation from the middle) are checked on the same topic and groups, and
+ * a real aggregation worker recomputes the same rows (values and versions) after a replay
+ * from earliest.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { createClient } from "@clickhouse/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPosition } from "../../operator/autoscale/observe-lag.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { loadPipeline } from "../../runtime/pipeline/load.js";
 import type { CompiledSink } from "../../runtime/pipeline/compiled.js";
@@ -71,6 +75,25 @@ describe("sluice replay", () => {
     const child = await startChildSink(sink, { KAFKA_BROKERS: brokers, CLICKHOUSE_URL: env.clickhouseUrl });
     children.push(child.process);
     return child;
+  }
+  async function startAggregationWorker(): Promise<ChildSink> {
+    const job = loadPipeline([dir], namespace).aggregations[0]!;
+    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "test/fixtures/run-aggregation.ts"), JSON.stringify(job)], {
+      cwd: repoRoot,
+      env: { ...process.env, KAFKA_BROKERS: brokers, CLICKHOUSE_URL: env.clickhouseUrl },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+    await new Promise<void>((ready, fail) => {
+      createInterface({ input: child.stdout! }).once("line", () => ready());
+      void exited.then((e) => fail(new Error(`aggregation exited before ready: ${JSON.stringify(e)}`)));
+    });
+    return { process: child, exited };
+  }
+  async function aggregateRows(db: string): Promise<Record<string, unknown>[]> {
+    const q = await ch.query({ query: `SELECT toString(window_start) AS w, tenant_id, views, active_users, version FROM \`${db}\`.active_users_per_minute FINAL WHERE is_deleted = 0 ORDER BY w, tenant_id`, format: "JSONEachRow" });
+    return (await q.json()) as Record<string, unknown>[];
   }
   async function stopSinkWorker(child: ChildSink): Promise<void> {
     child.process.kill("SIGTERM");
@@ -212,22 +235,45 @@ describe("sluice replay", () => {
     expect(usage.stderr).toContain("--group needs --topic");
   }, 3 * SPAWN_BUDGET_MS + 15_000);
 
-  it("refuses an Aggregation replay from the middle, explaining why; from earliest it drops every checkpoint", async () => {
+  it("an Aggregation: refused from the middle, saying why; from earliest a real worker recomputes the same rows", async () => {
     const topic = sink.stream.topic;
-    const checkpoint = (n: number) => JSON.stringify({ v: 2, n, m: Date.now() - 5_000, x: Date.now() - 1_000 });
-    await kafka.commitGroupOffsets(aggregationGroup, [
-      { topic, partition: 0, offset: "20", metadata: checkpoint(30) },
-      { topic, partition: 1, offset: "25", metadata: checkpoint(30) },
-    ]);
-    const run = await runCli(cli("active-users-per-minute", "--from", "5"));
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain("an Aggregation is replayed only from the first record of every partition (partition 0 would start at 5, 1 would start at 5)");
-    expect(run.stderr).toContain("events that were too late the first time would be counted in windows that were already final");
-    expect(run.stderr).toContain("hint: replay with --from earliest");
-    const full = await runCli(cli("active-users-per-minute", "--from", "earliest", "--no-wait", "-o", "json"));
-    expect(full.code, full.stderr).toBe(0);
-    expect(JSON.parse(full.stdout)).toMatchObject({ kind: "Aggregation", aggregation: true, reset: true, totals: { reRead: 60, changed: 2 } });
+    const worker = await startAggregationWorker();
+    const rows = () => aggregateRows(database);
+    // Read to the end (the checkpoint's read position), and every view counted in a row.
+    await waitFor("the aggregation to read and write every event", async () => {
+      const read = (await committed(aggregationGroup, topic)).map((p) => readPosition(p.offset, p.metadata));
+      const views = (await rows()).reduce((n, r) => n + Number(r.views), 0);
+      return read.join() === `${EVENTS / 2},${EVENTS / 2}` && views === EVENTS ? true : undefined;
+    }, { timeoutMs: 60_000 });
+    const before = await rows();
+
+    const middle = await runCli(cli("active-users-per-minute", "--from", "5"));
+    expect(middle.code).toBe(1);
+    expect(middle.stderr).toContain("an Aggregation is replayed only from the first record of every partition (partition 0 would start at offset 5, partition 1 would start at offset 5)");
+    expect(middle.stderr).toContain("events that were too late the first time would be counted in windows that were already final");
+    expect(middle.stderr).toContain("hint: replay with --from earliest");
+
+    worker.process.kill("SIGTERM");
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    await waitFor("the aggregation's group to have no members", async () => ((await members(aggregationGroup)) === 0 ? true : undefined));
+    const replay = spawn(sluice, cli("active-users-per-minute", "--from", "earliest", "-o", "json"), { env: { ...process.env, KAFKA_BROKERS: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(replay);
+    let stdout = "";
+    let stderr = "";
+    replay.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    replay.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => replay.once("exit", r));
+    await waitFor("the replay to reset the group and wait for workers", async () => (stderr.includes("waiting for workers") ? true : undefined), { timeoutMs: SPAWN_BUDGET_MS });
     // No metadata: checkpointFromCommits resumes there "with no event-time state", the state at offset 0.
     expect(await committed(aggregationGroup, topic)).toEqual([{ offset: 0, metadata: null }, { offset: 0, metadata: null }]);
-  }, 2 * SPAWN_BUDGET_MS + 15_000);
+    const again = await startAggregationWorker();
+    const code = await Promise.race([exited, deadline(90_000, "the replay command to exit")]);
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ kind: "Aggregation", aggregation: true, reset: true, totals: { reRead: EVENTS, changed: 2 }, followed: { complete: true, done: EVENTS, total: EVENTS } });
+    // The recomputed windows: the same values under the same versions.
+    await waitFor("the recomputed rows", async () => (JSON.stringify(await rows()) === JSON.stringify(before) ? true : undefined), { timeoutMs: 30_000 });
+    console.log(`[replay] aggregate rows before and after the replay: ${JSON.stringify(before)}`);
+    again.process.kill("SIGTERM");
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+  }, 240_000);
 });

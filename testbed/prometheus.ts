@@ -86,13 +86,15 @@ export function prometheusConfig(targetsDir: string): string {
 
 /**
  * The process that keeps `targetsDir` in step with the cluster's annotated pods
- * (prometheus-targets-refresher.ts), run with the same Node as the testbed.
+ * (prometheus-targets-refresher.ts), run with the same Node as the testbed. tsx as a loader
+ * (--import), not its CLI: the CLI runs the script in a child process, which pdeathsig
+ * would not reach when a killed test run takes the CLI down.
  */
 export function startTargetRefresher(opts: { kubeconfig: string; targetsDir: string; logDir: string; detached?: boolean }): ServerHandle {
   return spawnServer({
     name: "prometheus-targets",
     command: process.execPath,
-    args: [join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), join(repoRoot, "testbed", "prometheus-targets-refresher.ts"), opts.kubeconfig, opts.targetsDir],
+    args: ["--import", "tsx", join(repoRoot, "testbed", "prometheus-targets-refresher.ts"), opts.kubeconfig, opts.targetsDir],
     cwd: repoRoot,
     logFile: join(opts.logDir, "prometheus-targets.log"),
     detached: opts.detached,

@@ -33,6 +33,9 @@ export interface Row {
   lagSeconds: number | "";
   desiredReplicas: number;
   readyReplicas: number;
+  /** The autoscaler's last decision: its reason and message (why the count is what it is). */
+  reason: string;
+  message: string;
 }
 
 export interface StudyOptions {
@@ -110,7 +113,7 @@ export async function runAutoscaleStudy(o: StudyOptions): Promise<StudyResult> {
       await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
       const [lag, resource, deployment] = await Promise.all([
         observeLag(admin, o.groupId, o.topic, Date.now()),
-        custom.getNamespacedCustomObject({ group: "sluice.dev", version: "v1alpha1", namespace: o.namespace, plural: o.resource.plural, name: o.resource.name }) as Promise<{ status?: { autoscaling?: { desiredReplicas?: number } } }>,
+        custom.getNamespacedCustomObject({ group: "sluice.dev", version: "v1alpha1", namespace: o.namespace, plural: o.resource.plural, name: o.resource.name }) as Promise<{ status?: { autoscaling?: { desiredReplicas?: number; reason?: string; message?: string } } }>,
         apps.readNamespacedDeployment({ namespace: o.namespace, name: o.resource.deployment }),
       ]);
       const dt = previous ? (lag.atMs - previous.atMs) / 1000 : 1;
@@ -127,6 +130,8 @@ export async function runAutoscaleStudy(o: StudyOptions): Promise<StudyResult> {
         lagSeconds: consumed > 0 ? Math.round((lagMessages / consumed) * 10) / 10 : lagMessages === 0 ? 0 : "",
         desiredReplicas: resource.status?.autoscaling?.desiredReplicas ?? deployment.spec?.replicas ?? 0,
         readyReplicas: deployment.status?.readyReplicas ?? 0,
+        reason: resource.status?.autoscaling?.reason ?? "",
+        message: resource.status?.autoscaling?.message ?? "",
       };
       rows.push(row);
       o.onRow?.(row);
@@ -146,8 +151,8 @@ export async function runAutoscaleStudy(o: StudyOptions): Promise<StudyResult> {
 
 /** The rows as CSV, one line per second. */
 export function rowsToCsv(rows: readonly Row[]): string {
-  const header = "t_seconds,phase,incoming_per_second,consumed_per_second,lag_messages,lag_seconds,desired_replicas,ready_replicas";
-  return [header, ...rows.map((r) => [r.t, r.phase, r.incomingPerSecond, r.consumedPerSecond, r.lagMessages, r.lagSeconds, r.desiredReplicas, r.readyReplicas].join(","))].join("\n") + "\n";
+  const header = "t_seconds,phase,incoming_per_second,consumed_per_second,lag_messages,lag_seconds,desired_replicas,ready_replicas,reason";
+  return [header, ...rows.map((r) => [r.t, r.phase, r.incomingPerSecond, r.consumedPerSecond, r.lagMessages, r.lagSeconds, r.desiredReplicas, r.readyReplicas, r.reason].join(","))].join("\n") + "\n";
 }
 
 /** Figures a note can quote: reaction times to the spike, and scale events per phase. */

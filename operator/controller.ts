@@ -108,7 +108,8 @@ export class Controller {
     } catch (err) {
       const delayMs = this.queue.addRateLimited(key);
       metrics?.reconciles.inc({ kind, result: "error" });
-      log.warn("reconcile failed", { kind, key, delayMs, error: errorMessage(err) });
+      const reason = (err as { reason?: unknown } | null)?.reason;
+      log.warn("reconcile failed", { kind, key, delayMs, ...(typeof reason === "string" ? { reason } : {}), error: errorMessage(err) });
       return;
     } finally {
       metrics?.duration.observe({ kind }, (clock.now() - started) / 1000);

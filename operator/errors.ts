@@ -4,7 +4,11 @@
  * condition and wait for the user to change the spec.
  */
 
-/** A dependency failed; retry later. `reason` becomes the condition reason. */
+/**
+ * A dependency failed; retry later. Thrown, it requeues the object with backoff and is
+ * logged with its `reason` (controller.ts); it does not reach status. A step that should
+ * show the failure in a condition returns the condition instead of throwing.
+ */
 export class TransientError extends Error {
   readonly retriable = true;
   constructor(message: string, readonly reason: string, options?: { cause?: unknown }) {

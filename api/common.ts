@@ -108,7 +108,7 @@ export const workerResources = z
 
 export const condition = z
   .object({
-    type: z.string().max(316).describe("Condition type, e.g. Ready, TopicReady, SchemaCompatible, TableReady, WorkloadReady."),
+    type: z.string().max(316).describe("Condition type: Ready; SchemaCompatible, TopicReady, WorkloadReady (EventStream); SourceReady, TableReady, WorkloadReady, Retrying (Sink, Aggregation). See docs/conditions.md."),
     status: z.enum(["True", "False", "Unknown"]).describe("True, False or Unknown."),
     observedGeneration: z.number().int().min(0).optional().describe("The .metadata.generation this condition was computed from."),
     lastTransitionTime: z.string().describe("When the status last changed (RFC 3339)."),
@@ -124,7 +124,7 @@ export const statusBase = {
     .max(16)
     .optional()
     .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] })
-    .describe("Ready plus one condition per dependency (TopicReady, SchemaCompatible, TableReady, WorkloadReady), each with a reason."),
+    .describe("Ready plus one condition per dependency, each with a reason: SchemaCompatible, TopicReady and WorkloadReady for an EventStream; SourceReady, TableReady and WorkloadReady for a Sink or Aggregation, which also have Retrying (a worker retrying a Kafka or ClickHouse step; not part of Ready)."),
 };
 
 export const workerStatus = {

@@ -225,5 +225,6 @@ export function replayCommand(): Command {
     "its event-time state and could count late events and write partial windows.",
     "Dead letters of re-read poison records are written again. After the reset it follows the",
     "group up to the end offsets taken then (Ctrl-C stops following, not the replay).",
+    "--dry-run exits 1 where the replay would be refused; live workers it only reports.",
   ]);
 }

@@ -221,7 +221,7 @@ function refuseUnlessFullRecompute(plans: PartitionPlan[], facts: PartitionFacts
 /** What a re-read writes again besides the table rows, so nobody is surprised by it. */
 function sideEffects(aggregation: boolean): string[] {
   if (!aggregation) {
-    return ["re-read records that are poison (invalid events) are dead-lettered again: the dead-letter topic will hold them twice"];
+    return ["re-read records that are poison (invalid events) are dead-lettered again by a Sink: its dead-letter topic will hold them twice"];
   }
   return [
     "every partition restarts without its checkpoint: every window is recomputed from all its events with the same versions, so the rows converge to the exact values (read them with FINAL WHERE is_deleted = 0)",

@@ -49,12 +49,14 @@ export async function followReplay(admin: KafkaAdmin, t: FollowTarget, replayed:
   const started = Date.now();
   const bar = new SingleBar({
     stream: process.stderr,
-    format: "{bar} {percentage}% | {value}/{total} messages re-read | {status} | ETA {eta_formatted}",
+    // Our own ETA: cli-progress's averages from the bar's start, which includes the wait for
+    // workers, and prints "INF" while nothing moved.
+    format: "{bar} {percentage}% | {value}/{total} messages re-read | {status} | ETA {left}",
     hideCursor: true,
-    etaBuffer: 30,
   });
+  const eta = etaFrom(Date.now);
   let progress = replayProgress(replayed, new Map());
-  if (o.bar) bar.start(progress.total, 0, { status: "waiting for workers" });
+  if (o.bar) bar.start(progress.total, 0, { status: "waiting for workers", left: "?" });
   let waitingSaid: boolean | undefined;
   try {
     while (!progress.complete && !o.stop.aborted) {
@@ -65,7 +67,7 @@ export async function followReplay(admin: KafkaAdmin, t: FollowTarget, replayed:
       progress = replayProgress(replayed, positions);
       const waiting = group.members.length === 0;
       const status = waiting ? "waiting for workers: the group has no members" : `${group.members.length} member${group.members.length === 1 ? "" : "s"} reading`;
-      if (o.bar) bar.update(progress.done, { status });
+      if (o.bar) bar.update(progress.done, { status, left: eta(progress) });
       else if (waiting !== waitingSaid && !progress.complete) {
         process.stderr.write(waiting ? `waiting for workers: group ${t.groupId} has no members (${t.restartHint})\n` : `workers joined: ${status}\n`);
       }
@@ -76,6 +78,30 @@ export async function followReplay(admin: KafkaAdmin, t: FollowTarget, replayed:
     if (o.bar) bar.stop();
   }
   return { ...progress, seconds: (Date.now() - started) / 1000, stopped: !progress.complete };
+}
+
+/**
+ * Time left at the rate measured since the workers first moved the position (the wait for
+ * them to start says nothing about how fast they read); "?" until it has moved.
+ */
+export function etaFrom(now: () => number): (p: Progress) => string {
+  let first: { at: number; done: number } | undefined;
+  return (p) => {
+    if (p.complete) return "0s";
+    if (!first || p.done < first.done) {
+      if (p.done > 0) first = { at: now(), done: p.done };
+      return "?";
+    }
+    const rate = (p.done - first.done) / Math.max(1, now() - first.at);
+    if (rate <= 0) return "?";
+    return formatSeconds(Math.ceil((p.total - p.done) / rate / 1000));
+  };
+}
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 function sleep(ms: number, stop: AbortSignal): Promise<void> {

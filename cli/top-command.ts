@@ -9,19 +9,20 @@
  * snapshot (two samples an interval apart, so rates are there) and exits.
  */
 import { Command, Option } from "commander";
-import { loadPipeline } from "../runtime/pipeline/load.js";
 import { parseDuration } from "../api/duration.js";
 import { EXIT_FAILURE, runAction, usageError, withHelp } from "./exit-codes.js";
 import { brokersFrom, connectKafka } from "./kafka-connection.js";
-import { lagTargets, type LagTarget } from "./lag-targets.js";
+import { clusterScope, contextNamespace, loadKubeConfig } from "./top-cluster.js";
 import { renderTop, type RenderContext } from "./top-render.js";
 import { metricsUrl, takeSample, type SampleSources } from "./top-sample.js";
 import { openScreen } from "./top-screen.js";
-import { topSnapshot, type TopPipeline, type TopSample, type TopSnapshot, type TopStream } from "./top-snapshot.js";
+import { manifestScope, noScope, type TopScope } from "./top-scope.js";
+import { topSnapshot, type TopSample, type TopSnapshot } from "./top-snapshot.js";
 
 export interface TopOptions {
   filename?: string[];
-  namespace: string;
+  namespace?: string;
+  kubeconfig?: string;
   metrics?: string[];
   kafka?: string;
   interval: string;
@@ -32,29 +33,6 @@ export interface TopOptions {
 
 /** Where `sluice run` serves its metrics: beside the collector, on its default port. */
 export const DEFAULT_METRICS_URL = "http://127.0.0.1:8080/metrics";
-
-interface Scope {
-  streams: TopStream[];
-  pipelines: TopPipeline[];
-  targets: LagTarget[];
-  source: string;
-}
-
-function manifestScope(o: TopOptions): Scope {
-  if (!o.filename) throw usageError("no pipelines to watch", "pass -f <manifest dir> (what `sluice run -f` was given) and -n <namespace>");
-  // lagTargets checks the paths and that something consumes there, with its hints.
-  const targets = lagTargets(undefined, { filename: o.filename, namespace: o.namespace });
-  const p = loadPipeline(o.filename, o.namespace);
-  return {
-    streams: p.streams.map((s) => ({ name: s.name, topic: s.topic })),
-    pipelines: [
-      ...p.sinks.map((s) => ({ kind: "Sink" as const, name: s.name, namespace: s.namespace, stream: s.stream.name, topic: s.stream.topic })),
-      ...p.aggregations.map((a) => ({ kind: "Aggregation" as const, name: a.name, namespace: a.namespace, stream: a.stream.name, topic: a.stream.topic })),
-    ],
-    targets,
-    source: `-f ${o.filename.join(",")}`,
-  };
-}
 
 function intervalMs(text: string): number {
   let ms: number;
@@ -67,25 +45,39 @@ function intervalMs(text: string): number {
   return ms;
 }
 
+/** The manifests when given (-f); else the cluster of --kubeconfig or $KUBECONFIG. */
+async function scopeOf(o: TopOptions): Promise<TopScope> {
+  if (o.filename) return manifestScope(o.filename, o.namespace ?? "default");
+  if (!o.kubeconfig && !process.env.KUBECONFIG) noScope();
+  const kc = loadKubeConfig(o.kubeconfig);
+  return clusterScope(kc, o.namespace ?? contextNamespace(kc));
+}
+
+function snapshotOf(scope: TopScope, prev: TopSample | undefined, cur: TopSample): TopSnapshot {
+  const s = topSnapshot(scope.streams, scope.pipelines, prev, cur);
+  return { ...s, notes: [...scope.notes, ...s.notes] };
+}
+
 export async function top(o: TopOptions): Promise<void> {
   const interval = intervalMs(o.interval);
-  const scope = manifestScope(o);
-  const urls = (o.metrics ?? [DEFAULT_METRICS_URL]).map((u) => {
+  const urls = (o.metrics ?? (o.filename ? [DEFAULT_METRICS_URL] : [])).map((u) => {
     try {
       return metricsUrl(u);
     } catch {
       throw usageError(`--metrics ${u}: not a URL`, "say http://127.0.0.1:8080/metrics, or host:port for its /metrics");
     }
   });
-  const conn = await connectKafka(brokersFrom(o.kafka), "sluice-top");
-  const sources: SampleSources = { kafka: conn.kafka, admin: conn.admin, targets: scope.targets, metricsUrls: urls, seconds: o.seconds };
-  const context = (live: boolean, width?: number): RenderContext => ({ namespace: o.namespace, intervalMs: interval, source: scope.source, live, width });
+  const brokers = brokersFrom(o.kafka);
+  const scope = await scopeOf(o);
+  const conn = await connectKafka(brokers, "sluice-top");
+  const sources: SampleSources = { kafka: conn.kafka, admin: conn.admin, targets: scope.targets, metricsUrls: urls, seconds: o.seconds, replicas: scope.replicas };
+  const context = (live: boolean, width?: number): RenderContext => ({ namespace: scope.namespace, intervalMs: interval, source: scope.source, live, width });
   try {
     const live = !o.once && o.output === "text" && process.stdout.isTTY === true;
     if (live) return await liveView(scope, sources, interval, context);
     const first = await takeSample(sources);
     await new Promise((r) => setTimeout(r, interval));
-    const snapshot = topSnapshot(scope.streams, scope.pipelines, first, await takeSample(sources));
+    const snapshot = snapshotOf(scope, first, await takeSample(sources));
     if (o.output === "json") console.log(JSON.stringify(snapshot, null, 2));
     else console.log(renderTop(snapshot, context(false)).join("\n"));
     if (problems(snapshot)) process.exitCode = EXIT_FAILURE;
@@ -99,7 +91,7 @@ function problems(s: TopSnapshot): boolean {
   return s.notes.length > 0 || s.streams.some((st) => st.pipelines.some((p) => p.error));
 }
 
-async function liveView(scope: Scope, sources: SampleSources, interval: number, context: (live: boolean, width?: number) => RenderContext): Promise<void> {
+async function liveView(scope: TopScope, sources: SampleSources, interval: number, context: (live: boolean, width?: number) => RenderContext): Promise<void> {
   let last: TopSnapshot | undefined;
   const draw = () => last && screen.draw(renderTop(last, context(true, screen.width())));
   const screen = openScreen(process.stdout, process.stdin, draw);
@@ -116,7 +108,7 @@ async function liveView(scope: Scope, sources: SampleSources, interval: number, 
       const started = Date.now();
       const cur = await takeSample(sources);
       if (quitting) break;
-      last = topSnapshot(scope.streams, scope.pipelines, prev, cur);
+      last = snapshotOf(scope, prev, cur);
       prev = cur;
       draw();
       const wait = Math.max(0, interval - (Date.now() - started));
@@ -133,8 +125,9 @@ export function topCommand(): Command {
   const cmd = new Command("top")
     .description("Live view of each pipeline: events in, rows written, lag, freshness p99, dead letters, replicas, watermark lag")
     .option("-f, --filename <path...>", "manifest files or folders: their streams, Sinks and Aggregations")
-    .option("-n, --namespace <ns>", "namespace the manifests are compiled in (as `sluice run -n`)", "default")
-    .option("--metrics <url...>", `Prometheus endpoints to scrape for rates and freshness (host:port means its /metrics; default: sluice run's ${DEFAULT_METRICS_URL})`)
+    .option("-n, --namespace <ns>", "with -f: the namespace they are compiled in (as `sluice run -n`; default: default); else the cluster namespace to read (default: the kubeconfig context's)")
+    .option("--kubeconfig <file>", "without -f: read the Sinks and Aggregations, and their replicas, from this cluster (default: $KUBECONFIG)")
+    .option("--metrics <url...>", `Prometheus endpoints to scrape for rates and freshness (host:port means its /metrics; default with -f: sluice run's ${DEFAULT_METRICS_URL}, with a cluster: none, rates from Kafka)`)
     .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")
     .option("--interval <duration>", "time between refreshes (2s, 500ms, 1m)", "2s")
     .option("--once", "print one snapshot and exit (what a non-terminal stdout gets anyway)", false)
@@ -145,6 +138,7 @@ export function topCommand(): Command {
     "sluice top -f examples/clickstream/ -n shop                     # beside `sluice run -f examples/clickstream/ -n shop`",
     "sluice top -f examples/clickstream/ --interval 5s --metrics 10.0.0.7:8080 10.0.0.8:8080",
     "sluice top -f examples/clickstream/ -o json | jq '.streams[].pipelines[] | {name, lagMessages}'",
+    "sluice top --kubeconfig ~/.kube/config -n shop --kafka kafka-0.kafka:9092     # a cluster's, with replicas",
   ], [
     "Rates are counter deltas between two refreshes (IN/s: events the collector accepted;",
     "WRITTEN/s: rows a sink wrote, or events an aggregation consumed); where no metrics answer,",

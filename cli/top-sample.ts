@@ -23,10 +23,15 @@ export interface SampleSources {
 }
 
 export async function takeSample(s: SampleSources): Promise<TopSample> {
+  let replicasError: string | undefined;
   const [scrapes, lag, replicas] = await Promise.all([
     Promise.all(s.metricsUrls.map(scrape)),
     observeAll(s),
-    s.replicas?.(),
+    s.replicas?.().catch((err: unknown) => {
+      // A refresh without replicas is still worth showing; the next may have them.
+      replicasError = `replicas not read: ${err instanceof Error ? err.message : String(err)}`;
+      return undefined;
+    }),
   ]);
   // One time for both: the rates divide by the time between two samples.
   const atMs = Date.now();
@@ -34,7 +39,7 @@ export async function takeSample(s: SampleSources): Promise<TopSample> {
   return {
     atMs,
     metrics: answered.length > 0 ? answered.flatMap((r) => r.samples) : undefined,
-    metricsErrors: scrapes.flatMap((r) => ("error" in r ? [r.error] : [])),
+    notes: [...scrapes.flatMap((r) => ("error" in r ? [r.error] : [])), ...(replicasError ? [replicasError] : [])],
     lag,
     ...(replicas ? { replicas } : {}),
   };

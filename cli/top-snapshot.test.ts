@@ -34,11 +34,11 @@ function metrics(accepted: number, written: number, buckets: [string, number][],
 
 describe("topSnapshot", () => {
   it("turns two samples into rates, lag, freshness p99 and watermark lag per pipeline, under its stream", () => {
-    const prev: TopSample = { atMs: 10_000, metrics: metrics(1_000, 900, [["0.5", 0], ["1", 10], ["+Inf", 10]]), metricsErrors: [], lag: [group("Sink", "raw", [[400, 500], [500, 500]]), group("Aggregation", "per-minute", [[300, 500], [500, 500]])] };
+    const prev: TopSample = { atMs: 10_000, metrics: metrics(1_000, 900, [["0.5", 0], ["1", 10], ["+Inf", 10]]), notes: [], lag: [group("Sink", "raw", [[400, 500], [500, 500]]), group("Aggregation", "per-minute", [[300, 500], [500, 500]])] };
     const cur: TopSample = {
       atMs: 12_000,
       metrics: metrics(1_400, 1_300, [["0.5", 50], ["1", 110], ["+Inf", 110]], 4, 12.5),
-      metricsErrors: [],
+      notes: [],
       lag: [group("Sink", "raw", [[500, 600], [600, 700]], 0.75), group("Aggregation", "per-minute", [[500, 600], [600, 700]], null)],
     };
     const snap = topSnapshot(streams, pipelines, prev, cur);
@@ -55,7 +55,7 @@ describe("topSnapshot", () => {
 
   it("has no rates on the first sample, and takes them from Kafka where no metrics answered", () => {
     const lag = (p: number, e: number) => [group("Sink", "raw", [[p, e]]), group("Aggregation", "per-minute", [[p, e]])];
-    const first: TopSample = { atMs: 0, metricsErrors: ["metrics http://x/metrics: ECONNREFUSED"], lag: lag(0, 10) };
+    const first: TopSample = { atMs: 0, notes: ["metrics http://x/metrics: ECONNREFUSED"], lag: lag(0, 10) };
     const once = topSnapshot(streams, pipelines, undefined, first);
     expect(once.windowSeconds).toBeNull();
     expect(once.notes).toEqual(["metrics http://x/metrics: ECONNREFUSED"]);
@@ -68,7 +68,7 @@ describe("topSnapshot", () => {
 
   it("shows a pipeline's lag error and replicas from a cluster", () => {
     const broken = { ...group("Sink", "raw", []), error: "topic shop.views does not exist" };
-    const sample: TopSample = { atMs: 0, metrics: [], metricsErrors: [], lag: [broken], replicas: new Map([["Sink/raw", { current: 2, desired: 3 }]]) };
+    const sample: TopSample = { atMs: 0, metrics: [], notes: [], lag: [broken], replicas: new Map([["Sink/raw", { current: 2, desired: 3 }]]) };
     const [sink, agg] = topSnapshot(streams, pipelines, undefined, sample).streams[0]!.pipelines;
     expect(sink).toMatchObject({ lagMessages: null, error: "topic shop.views does not exist", replicas: { current: 2, desired: 3 } });
     expect(agg).toMatchObject({ error: "no lag observation", replicas: null });

@@ -37,8 +37,8 @@ export interface TopSample {
   atMs: number;
   /** Every sample of every metrics URL that answered; undefined when none did. */
   metrics?: PromSample[];
-  /** One line per metrics URL that did not answer. */
-  metricsErrors: string[];
+  /** What could not be read: a metrics URL that did not answer, the replicas. */
+  notes: string[];
   /** From observeTarget, one per pipeline (matched by kind and name). */
   lag: GroupLag[];
   /** By `${kind}/${name}`; absent without a cluster (manifests only). */
@@ -90,7 +90,7 @@ export function topSnapshot(streams: TopStream[], pipelines: TopPipeline[], prev
   return {
     at: new Date(cur.atMs).toISOString(),
     windowSeconds: window?.dt ?? null,
-    notes: cur.metricsErrors,
+    notes: cur.notes,
     streams: streams.map((s) => {
       const mine = pipelines.filter((p) => p.stream === s.name);
       const accepted = (m: PromSample[]) => sum(m, "sluice_collector_events_total", { stream: s.name, outcome: "accepted" });

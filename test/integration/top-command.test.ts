@@ -1,8 +1,9 @@
 /**
  * `sluice top` against a real `sluice run` (real Kafka and ClickHouse) taking a steady
  * trickle of events: live in a real terminal (tmux, on a private socket) until the screen
- * shows the pipeline's rows moving and `q` ends it with exit 0; and as one JSON snapshot
- * when stdout is a pipe.
+ * shows the pipeline's rows moving and `q` ends it with exit 0; as one JSON snapshot
+ * when stdout is a pipe; and reading the same pipeline's resources from the testbed's
+ * API server (no operator: the test writes their status) for the replicas.
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
 import { startContinuousLoad, type RunningLoad } from "../support/continuous-load.js";
+import { kubectl } from "../support/kube.js";
+import { applyCrds } from "../support/operator-namespace.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const sluice = join(repoRoot, "bin", "sluice.js");
@@ -49,6 +52,11 @@ describe("sluice top", () => {
   }, 120_000);
 
   afterAll(async () => {
+    try {
+      kubectl(["delete", "namespace", namespace, "--wait=false", "--ignore-not-found"]);
+    } catch {
+      // Only there when the cluster test ran.
+    }
     const report = await load?.stop();
     run?.kill("SIGTERM");
     const code = await exited;
@@ -130,14 +138,39 @@ describe("sluice top", () => {
     }
   }, SPAWN_BUDGET_MS + 15_000);
 
+  it("against a cluster, reads the namespace's Sinks and Aggregations and shows their replicas from status", async () => {
+    applyCrds();
+    kubectl(["create", "namespace", namespace]);
+    kubectl(["apply", "-n", namespace, "-f", clickstream]);
+    // As the operator's autoscaler would write it: 2 running, 3 asked for.
+    const status = { status: { replicas: 2, autoscaling: { currentReplicas: 2, desiredReplicas: 3, reason: "BacklogAboveTarget", message: "set by the test" } } };
+    kubectl(["patch", "sink", "page-views-raw", "-n", namespace, "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]);
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(sluice, ["top", "--kubeconfig", env.kubeconfig, "-n", namespace, "--metrics", metricsUrl, "--interval", "1s", "-o", "json"], { encoding: "utf8", timeout: SPAWN_BUDGET_MS, env: childEnv }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr });
+      });
+    });
+    expect(out.code, out.stderr).toBe(0);
+    const [stream] = JSON.parse(out.stdout).streams;
+    expect(stream).toMatchObject({ name: "page-views", topic: `${namespace}.page-views`, rateSource: "metrics" });
+    expect(stream.ratePerSecond).toBeGreaterThan(0);
+    const byName = new Map(stream.pipelines.map((p: { name: string }) => [p.name, p]));
+    expect(byName.get("page-views-raw")).toMatchObject({ kind: "Sink", replicas: { current: 2, desired: 3 } });
+    expect(byName.get("active-users-per-minute")).toMatchObject({ kind: "Aggregation", replicas: { current: null, desired: null } });
+    for (const p of stream.pipelines) expect(p.error).toBeUndefined();
+  }, SPAWN_BUDGET_MS + 30_000);
+
   it("without manifests, says what to pass and exits 2; with an unreachable metrics URL, a snapshot still comes, from Kafka, with exit 1", async () => {
+    // No kubeconfig either: neither manifests nor a cluster to read.
+    const noCluster: NodeJS.ProcessEnv = { ...childEnv };
+    delete noCluster.KUBECONFIG;
     const cli = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(sluice, args, { encoding: "utf8", timeout: SPAWN_BUDGET_MS, env: childEnv }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }));
+        execFile(sluice, args, { encoding: "utf8", timeout: SPAWN_BUDGET_MS, env: noCluster }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }));
       });
     const usage = await cli(["top"]);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain("error: no pipelines to watch\n  hint: pass -f <manifest dir>");
+    expect(usage.stderr).toContain("error: no pipelines to watch\n  hint: pass -f <manifest dir> (what `sluice run -f` was given) and -n <namespace>, or --kubeconfig <file>");
     // Port 9 (discard) on loopback: nothing listens there.
     const noMetrics = await cli(["top", "-f", clickstream, "-n", namespace, "--metrics", "127.0.0.1:9", "--interval", "1s", "--once", "--no-seconds"]);
     expect(noMetrics.code, noMetrics.stderr).toBe(1);

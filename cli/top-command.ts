@@ -71,7 +71,7 @@ export async function top(o: TopOptions): Promise<void> {
   const scope = await scopeOf(o);
   const conn = await connectKafka(brokers, "sluice-top");
   const sources: SampleSources = { kafka: conn.kafka, admin: conn.admin, targets: scope.targets, metricsUrls: urls, seconds: o.seconds, replicas: scope.replicas };
-  const context = (live: boolean, width?: number): RenderContext => ({ namespace: scope.namespace, intervalMs: interval, source: scope.source, live, width });
+  const context = (live: boolean, width?: number): RenderContext => ({ namespace: scope.namespace, intervalMs: interval, source: scope.source, live, width, noMetrics: urls.length === 0 });
   try {
     const live = !o.once && o.output === "text" && process.stdout.isTTY === true;
     if (live) return await liveView(scope, sources, interval, context);

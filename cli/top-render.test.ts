@@ -40,6 +40,7 @@ describe("renderTop", () => {
     const lines = renderTop({ ...snapshot, windowSeconds: null, notes: [] }, { namespace: "shop", intervalMs: 500, source: "x", live: false, width: 20 });
     expect(lines[0]).toBe("sluice top  x  names");
     expect(renderTop({ ...snapshot, windowSeconds: null }, { namespace: "n", intervalMs: 500, source: "x", live: false })[0]).toBe("sluice top  x  namespace n  every 500ms  17:40:12 UTC  measuring: rates after the next refresh");
+    expect(renderTop(snapshot, { namespace: "n", intervalMs: 500, source: "x", live: false, noMetrics: true })[0]).toBe("sluice top  x  namespace n  every 500ms  17:40:12 UTC  rates over 2.0 s from Kafka offsets (no --metrics)");
   });
 
   it("formats rates and durations for a glance", () => {

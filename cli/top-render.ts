@@ -13,6 +13,8 @@ export interface RenderContext {
   source: string;
   /** Live on a terminal: say how to quit. */
   live: boolean;
+  /** No metrics URL to scrape (a cluster without --metrics): rates come from Kafka alone. */
+  noMetrics?: boolean;
   /** Cut lines to this width (the terminal's). */
   width?: number;
 }
@@ -21,7 +23,8 @@ export const COLUMNS = ["STREAM / PIPELINE", "IN/s", "WRITTEN/s", "LAG", "LAG(s)
 
 export function renderTop(s: TopSnapshot, c: RenderContext): string[] {
   const time = s.at.slice(11, 19);
-  const window = s.windowSeconds === null ? "measuring: rates after the next refresh" : `rates over ${s.windowSeconds.toFixed(1)} s`;
+  const over = s.windowSeconds === null ? "measuring: rates after the next refresh" : `rates over ${s.windowSeconds.toFixed(1)} s`;
+  const window = c.noMetrics ? `${over} from Kafka offsets (no --metrics)` : over;
   const head = `sluice top  ${c.source}  namespace ${c.namespace}  every ${formatInterval(c.intervalMs)}  ${time} UTC  ${window}${c.live ? "  (q quits)" : ""}`;
   const rows: string[][] = [[...COLUMNS]];
   for (const st of s.streams) {

@@ -75,7 +75,10 @@ async function run(conn: Connection, t: Target, from: StartPosition, o: ReplayOp
   }));
   const aggregation = isAggregation(t, facts);
   const plan = planReplay({ aggregation, from, clamp: o.clamp === true, allowSkip: o.allowSkip === true, partitions: facts });
-  const heading: PlanHeading = { kind: t.kind, name: t.name, groupId: t.groupId, topic: t.topic, from: o.from, state: group.state, members: group.members.length };
+  // A time is matched against Kafka's record timestamps (when the collector produced the
+  // event), not the events' own event time: said where it is printed.
+  const fromTime = from.kind === "time" ? new Date(from.ms).toISOString() : undefined;
+  const heading: PlanHeading = { kind: t.kind, name: t.name, groupId: t.groupId, topic: t.topic, from: o.from, fromTime, state: group.state, members: group.members.length };
   const json = (extra: Record<string, unknown>) => {
     if (o.output === "json") console.log(JSON.stringify({ ...heading, aggregation, dryRun: o.dryRun === true, ...plan, ...extra }, null, 2));
   };
@@ -218,6 +221,8 @@ export function replayCommand(): Command {
     "sluice replay --group sluice.shop.sink.page-views-raw --topic shop.page-views --from 1200 -o json",
   ], [
     "The group's workers must be stopped: Kafka refuses offsets for a group with members.",
+    "A time or duration is matched against Kafka's record timestamps (when the collector",
+    "accepted the event), not the events' event time.",
     "A Sink re-reads safely: its table dedupes by event id (count with FINAL or uniqExact).",
     "Moving forward past unread records is refused (--allow-skip), and so is an offset",
     "retention deleted (--clamp). An Aggregation is replayed only from offset 0 of every",

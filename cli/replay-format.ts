@@ -7,13 +7,16 @@ export interface PlanHeading {
   groupId: string;
   topic: string;
   from: string;
+  /** For a time or duration: the instant it resolved to. */
+  fromTime?: string;
   state: string;
   members: number;
 }
 
 export function formatPlanText(h: PlanHeading, plan: ReplayPlan): string {
   const head = h.kind === "group" ? `group ${h.groupId}  (topic ${h.topic})` : `${h.kind} ${h.name}  (group ${h.groupId}, topic ${h.topic})`;
-  const lines = [head, `  replay from ${h.from}; group state ${h.state}, ${plural(h.members, "member")}`];
+  const from = h.fromTime ? `${h.from} (the first record timestamped at or after ${h.fromTime} on each partition)` : h.from;
+  const lines = [head, `  replay from ${from}; group state ${h.state}, ${plural(h.members, "member")}`];
   lines.push(
     ...table([
       ["PARTITION", "COMMITTED", "POSITION", "NEW", "RE-READ", "LOW", "END"],

@@ -171,8 +171,13 @@ describe("sluice replay", () => {
     expect(text.stdout).toMatch(/PARTITION\s+COMMITTED\s+POSITION\s+NEW\s+RE-READ\s+LOW\s+END\n\s+0\s+30\s+30\s+0\s+30\s+0\s+30\n/);
     expect(text.stdout).toContain(`total: ${EVENTS} messages re-read on 2 partitions reset`);
     expect(text.stdout).toContain("dry run: nothing changed.");
+    // A duration ago: Kafka's record timestamps, all from this test's start, so offset 0.
+    const ago = await runCli(cli("page-views-raw", "--from", "1h", "--dry-run"));
+    expect(ago.code, ago.stderr).toBe(0);
+    expect(ago.stdout).toMatch(/replay from 1h \(the first record timestamped at or after \S+Z on each partition\)/);
+    expect(ago.stdout).toContain(`total: ${EVENTS} messages re-read on 2 partitions reset`);
     expect(await committed(sink.groupId, sink.stream.topic)).toEqual(before);
-  }, 2 * SPAWN_BUDGET_MS + 15_000);
+  }, 3 * SPAWN_BUDGET_MS + 15_000);
 
   it("resets, waits for workers, follows them to the end, and the table still holds every event exactly once", async () => {
     const replay = spawn(sluice, cli("page-views-raw", "--from", "earliest"), { env: { ...process.env, KAFKA_BROKERS: "" }, stdio: ["ignore", "pipe", "pipe"] });

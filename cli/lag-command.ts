@@ -8,11 +8,13 @@ import { runAction, EXIT_FAILURE, withHelp } from "./exit-codes.js";
 import { brokersFrom, connectKafka } from "./kafka-connection.js";
 import { formatLagText } from "./lag-format.js";
 import { observeTarget, type GroupLag } from "./lag-observe.js";
+import { clusterTargets } from "./cluster-targets.js";
 import { lagTargets } from "./lag-targets.js";
 
 export interface LagOptions {
   filename?: string[];
-  namespace: string;
+  /** Unset: "default" for manifests, the kubeconfig context's namespace for a cluster. */
+  namespace?: string;
   group?: string[];
   topic?: string[];
   kafka?: string;
@@ -21,7 +23,8 @@ export interface LagOptions {
 }
 
 export async function lag(resource: string | undefined, o: LagOptions): Promise<void> {
-  const targets = lagTargets(resource, o);
+  // No manifests and no groups: the Sinks and Aggregations of the kubeconfig's cluster.
+  const targets = !o.filename && !o.group ? await clusterTargets(resource, o.namespace) : lagTargets(resource, { ...o, namespace: o.namespace ?? "default" });
   const conn = await connectKafka(brokersFrom(o.kafka), "sluice-lag");
   const groups: GroupLag[] = [];
   try {
@@ -37,9 +40,9 @@ export async function lag(resource: string | undefined, o: LagOptions): Promise<
 export function lagCommand(): Command {
   const cmd = new Command("lag")
     .description("Lag of each pipeline's consumer group per partition, in messages and seconds, with the group's state and members")
-    .argument("[resource]", "only this Sink or Aggregation of the manifests")
-    .option("-f, --filename <path...>", "manifest files or folders: their Sinks' and Aggregations' groups")
-    .option("-n, --namespace <ns>", "namespace the manifests are compiled in (group ids are sluice.<namespace>.sink|aggregation.<name>)", "default")
+    .argument("[resource]", "only this Sink or Aggregation")
+    .option("-f, --filename <path...>", "manifest files or folders: their Sinks' and Aggregations' groups (default: those in the kubeconfig's cluster)")
+    .option("-n, --namespace <ns>", "namespace of the resources: with -f the one they are compiled in (default: default), else the cluster's (default: the kubeconfig context's); group ids are sluice.<namespace>.sink|aggregation.<name>")
     .option("--group <id...>", "consumer group ids to measure instead of the manifests'")
     .option("--topic <topic...>", "with --group: only these topics (default: those it committed on or is assigned)")
     .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")
@@ -47,7 +50,8 @@ export function lagCommand(): Command {
     .addOption(new Option("-o, --output <format>", "text or json").choices(["text", "json"]).default("text"))
     .action((resource: string | undefined, opts: LagOptions) => runAction(() => lag(resource, opts)));
   return withHelp(cmd, [
-    "sluice lag -f examples/clickstream/ -n shop             # every sink and aggregation there",
+    "sluice lag -n shop --kafka kafka:9092                   # every sink and aggregation of namespace shop in the kubeconfig's cluster",
+    "sluice lag -f examples/clickstream/ -n shop             # those of the manifests, as sluice run compiles them",
     "sluice lag page-views-raw -f examples/clickstream/ -o json | jq '.groups[0].lag'",
     "sluice lag --group sluice.shop.sink.page-views-raw",
   ], [

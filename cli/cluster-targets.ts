@@ -1,31 +1,20 @@
 /**
  * The consumer groups of the Sinks and Aggregations in a cluster namespace, for the
- * day-two commands run without manifests: the kubeconfig's current context (or
- * $KUBECONFIG), its namespace unless -n names one. Group ids are the operator's
+ * day-two commands run without manifests: the kubeconfig's current context
+ * (kube-config.ts), its namespace unless -n names one. Group ids are the operator's
  * (sluice.<namespace>.sink|aggregation.<name>); topics come from each stream's status
  * (what the operator made), else its spec, else <namespace>.<stream>.
  */
 import * as k8s from "@kubernetes/client-node";
 import { CliError, usageError } from "./exit-codes.js";
+import { contextNamespace, loadKubeConfig } from "./kube-config.js";
 import type { LagTarget } from "./lag-targets.js";
 
 type Obj = { metadata?: { name?: string }; spec?: Record<string, any>; status?: Record<string, any> };
 
-/** The kubeconfig and the namespace to read: -n, else the current context's, else default. */
-export function clusterNamespace(namespace: string | undefined): { kc: k8s.KubeConfig; namespace: string } {
-  const kc = new k8s.KubeConfig();
-  try {
-    kc.loadFromDefault();
-  } catch (err) {
-    throw usageError(`cannot read the kubeconfig: ${(err as Error).message}`, "set KUBECONFIG, or pass -f <manifests> or --group <id>");
-  }
-  if (!kc.getCurrentCluster()) throw usageError("no manifests (-f), no --group, and no cluster in the kubeconfig", "pass -f <manifest dir>, --group <id>, or set KUBECONFIG to a cluster with Sluice installed");
-  const fromContext = kc.getContextObject(kc.getCurrentContext())?.namespace;
-  return { kc, namespace: namespace ?? fromContext ?? "default" };
-}
-
-export async function clusterTargets(resource: string | undefined, namespaceOption: string | undefined): Promise<LagTarget[]> {
-  const { kc, namespace } = clusterNamespace(namespaceOption);
+export async function clusterTargets(resource: string | undefined, namespaceOption: string | undefined, kubeconfig?: string): Promise<LagTarget[]> {
+  const kc = loadKubeConfig(kubeconfig);
+  const namespace = contextNamespace(kc, namespaceOption);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const list = async (plural: string): Promise<Obj[]> => {
     try {

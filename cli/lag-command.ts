@@ -18,13 +18,14 @@ export interface LagOptions {
   group?: string[];
   topic?: string[];
   kafka?: string;
+  kubeconfig?: string;
   seconds: boolean;
   output: "text" | "json";
 }
 
 export async function lag(resource: string | undefined, o: LagOptions): Promise<void> {
   // No manifests and no groups: the Sinks and Aggregations of the kubeconfig's cluster.
-  const targets = !o.filename && !o.group ? await clusterTargets(resource, o.namespace) : lagTargets(resource, { ...o, namespace: o.namespace ?? "default" });
+  const targets = !o.filename && !o.group ? await clusterTargets(resource, o.namespace, o.kubeconfig) : lagTargets(resource, { ...o, namespace: o.namespace ?? "default" });
   const conn = await connectKafka(brokersFrom(o.kafka), "sluice-lag");
   const groups: GroupLag[] = [];
   try {
@@ -43,6 +44,7 @@ export function lagCommand(): Command {
     .argument("[resource]", "only this Sink or Aggregation")
     .option("-f, --filename <path...>", "manifest files or folders: their Sinks' and Aggregations' groups (default: those in the kubeconfig's cluster)")
     .option("-n, --namespace <ns>", "namespace of the resources: with -f the one they are compiled in (default: default), else the cluster's (default: the kubeconfig context's); group ids are sluice.<namespace>.sink|aggregation.<name>")
+    .option("--kubeconfig <file>", "without -f: the cluster to read Sinks and Aggregations from (default: $KUBECONFIG, else ~/.kube/config)")
     .option("--group <id...>", "consumer group ids to measure instead of the manifests'")
     .option("--topic <topic...>", "with --group: only these topics (default: those it committed on or is assigned)")
     .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")

@@ -13,6 +13,7 @@ import { compileAggregationJob } from "../runtime/aggregation-worker/job.js";
 import { compileSink, compileStream } from "../runtime/pipeline/compile.js";
 import type { CompiledStream } from "../runtime/pipeline/compiled.js";
 import { CliError } from "./exit-codes.js";
+export { contextNamespace, loadKubeConfig } from "./kube-config.js"; // top-command.ts imports them from here
 import type { TopScope } from "./top-scope.js";
 import type { Replicas, TopPipeline } from "./top-snapshot.js";
 
@@ -20,23 +21,6 @@ const GROUP = "sluice.dev";
 const VERSION = "v1alpha1";
 
 type Live = k8s.KubernetesObject & { spec?: unknown; status?: { replicas?: number; autoscaling?: { desiredReplicas?: number } } };
-
-export function loadKubeConfig(file: string | undefined): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  try {
-    if (file) kc.loadFromFile(file);
-    else kc.loadFromDefault();
-  } catch (err) {
-    throw new CliError(`cannot read the kubeconfig${file ? ` ${file}` : ""}: ${err instanceof Error ? err.message : String(err)}`, "pass --kubeconfig <file> or set KUBECONFIG");
-  }
-  if (!kc.getCurrentCluster()) throw new CliError("the kubeconfig names no current cluster", "pass --kubeconfig <file> or set KUBECONFIG, or -f <manifest dir> without a cluster");
-  return kc;
-}
-
-/** -n, else the kubeconfig context's namespace, else default. */
-export function contextNamespace(kc: k8s.KubeConfig): string {
-  return kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
-}
 
 export async function clusterScope(kc: k8s.KubeConfig, namespace: string): Promise<TopScope> {
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);

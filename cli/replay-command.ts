@@ -133,7 +133,7 @@ function refusal(plan: ReplayPlan): CliError {
 function liveGroup(t: Target, o: ReplayOptions, members: number, state: string): CliError {
   return new CliError(
     `group ${t.groupId} has ${members} active member${members === 1 ? "" : "s"} (state ${state}): Kafka refuses offsets for a group with members, and a worker still reading would carry on from its own position`,
-    `stop the workers first, ${stopHint(t, o)}, then replay, then ${restartHint(t, o)}`,
+    `stop the workers first, ${stopHint(t, o)}; replay; then ${restartHint(t, o)}`,
   );
 }
 
@@ -144,13 +144,13 @@ function kubeKind(t: Target): string | undefined {
 function stopHint(t: Target, o: ReplayOptions): string {
   const k = kubeKind(t);
   if (!k) return "every consumer of the group (wait until `sluice lag --group " + t.groupId + "` shows 0 members)";
-  return `on a cluster with \`kubectl scale ${k}/${t.name} -n ${o.namespace} --replicas=0\` (wait until \`sluice lag ${t.name}\` shows 0 members), locally by stopping \`sluice run\``;
+  return `on a cluster with \`kubectl scale ${k}/${t.name} -n ${o.namespace} --replicas=0\` (it sets spec.scaling.replicas, which also holds the lag autoscaler off; wait until \`sluice lag ${t.name}\` shows 0 members), locally by stopping \`sluice run\``;
 }
 
 function restartHint(t: Target, o: ReplayOptions): string {
   const k = kubeKind(t);
   if (!k) return "start the group's consumers again";
-  return `scale back with \`kubectl scale ${k}/${t.name} -n ${o.namespace} --replicas=<n>\` (or start \`sluice run\` again)`;
+  return `start the workers again: \`kubectl scale ${k}/${t.name} -n ${o.namespace} --replicas=<n>\` for a fixed count, or back to lag autoscaling with \`kubectl patch ${k}/${t.name} -n ${o.namespace} --type=json -p '[{"op":"remove","path":"/spec/scaling/replicas"}]'\` (locally: start \`sluice run\` again)`;
 }
 
 async function reset(conn: Connection, t: Target, plan: ReplayPlan, o: ReplayOptions): Promise<void> {
@@ -221,6 +221,8 @@ export function replayCommand(): Command {
     "sluice replay --group sluice.shop.sink.page-views-raw --topic shop.page-views --from 1200 -o json",
   ], [
     "The group's workers must be stopped: Kafka refuses offsets for a group with members.",
+    "(`kubectl scale --replicas=0` also holds the lag autoscaler off until spec.scaling.replicas",
+    "is removed again; the refusal prints both commands.)",
     "A time or duration is matched against Kafka's record timestamps (when the collector",
     "accepted the event), not the events' event time.",
     "A Sink re-reads safely: its table dedupes by event id (count with FINAL or uniqExact).",

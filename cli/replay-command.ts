@@ -8,7 +8,9 @@
 import { Command, Option } from "commander";
 import type { KafkaAdmin } from "../runtime/kafka/port.js";
 import { CliError, runAction, usageError, withHelp } from "./exit-codes.js";
+import { clusterTargets } from "./cluster-targets.js";
 import { brokersFrom, connectKafka, requireTopic, type Connection } from "./kafka-connection.js";
+import { contextNamespace, loadKubeConfig } from "./kube-config.js";
 import { lagTargets, type LagTarget } from "./lag-targets.js";
 import { formatPlanText, type PlanHeading } from "./replay-format.js";
 import { planReplay, type PartitionFacts, type ReplayPlan } from "./replay-plan.js";
@@ -18,7 +20,9 @@ import { FROM_HELP, parseStartPosition, type StartPosition } from "./start-posit
 export interface ReplayOptions {
   from: string;
   filename?: string[];
-  namespace: string;
+  /** Unset: "default" for manifests, the kubeconfig context's namespace for a cluster. */
+  namespace?: string;
+  kubeconfig?: string;
   group?: string;
   topic?: string;
   kafka?: string;
@@ -32,11 +36,13 @@ export interface ReplayOptions {
 
 interface Target extends LagTarget {
   topic: string;
+  /** Where a Sink or Aggregation lives, for the kubectl hints; undefined for a bare group. */
+  namespace?: string;
 }
 
 export async function replay(resource: string | undefined, o: ReplayOptions, stop: AbortSignal): Promise<void> {
   const from = parseStartPosition(o.from, Date.now());
-  const target = replayTarget(resource, o);
+  const target = await replayTarget(resource, o);
   const conn = await connectKafka(brokersFrom(o.kafka), "sluice-replay");
   try {
     await run(conn, target, from, o, stop);
@@ -45,13 +51,28 @@ export async function replay(resource: string | undefined, o: ReplayOptions, sto
   }
 }
 
-function replayTarget(resource: string | undefined, o: ReplayOptions): Target {
+/** As `sluice lag` finds them: from the manifests (-f), a bare --group, or else the kubeconfig's cluster. */
+async function replayTarget(resource: string | undefined, o: ReplayOptions): Promise<Target> {
   if (o.group && !o.topic) throw usageError("--group needs --topic: the topic whose offsets to move", `sluice replay --group ${o.group} --topic <topic> --from ...`);
   if (!o.group && !resource) {
-    throw usageError("name the Sink or Aggregation to replay", "sluice replay <name> -f <manifest dir> -n <namespace> --from ..., or --group <id> --topic <topic>");
+    throw usageError("name the Sink or Aggregation to replay", "sluice replay <name> -n <namespace> --from ... (a cluster's, or with -f <manifest dir> the manifests'), or --group <id> --topic <topic>");
   }
-  const [t] = lagTargets(resource, { filename: o.filename, namespace: o.namespace, group: o.group ? [o.group] : undefined, topic: o.topic ? [o.topic] : undefined });
-  return { ...t!, topic: t!.topics![0]! };
+  if (o.group) {
+    const [t] = lagTargets(resource, { namespace: "default", group: [o.group], topic: [o.topic!] });
+    return { ...t!, topic: o.topic! };
+  }
+  if (o.filename) {
+    const namespace = o.namespace ?? "default";
+    const [t] = lagTargets(resource, { filename: o.filename, namespace });
+    return { ...t!, topic: t!.topics![0]!, namespace };
+  }
+  const namespace = contextNamespace(loadKubeConfig(o.kubeconfig), o.namespace);
+  const [t] = await clusterTargets(resource, namespace, o.kubeconfig);
+  const topic = t!.topics?.[0];
+  if (!topic) {
+    throw usageError(`${t!.kind} ${t!.name} in namespace ${namespace} reads no stream (an Aggregation's output?): its topic is not known here`, `sluice replay --group ${t!.groupId} --topic <the topic it reads> --from ...`);
+  }
+  return { ...t!, topic, namespace };
 }
 
 async function run(conn: Connection, t: Target, from: StartPosition, o: ReplayOptions, stop: AbortSignal): Promise<void> {
@@ -88,7 +109,7 @@ async function run(conn: Connection, t: Target, from: StartPosition, o: ReplayOp
     json({ reset: false });
     throw refusal(plan);
   }
-  const live = group.members.length > 0 ? liveGroup(t, o, group.members.length, group.state) : undefined;
+  const live = group.members.length > 0 ? liveGroup(t, group.members.length, group.state) : undefined;
   if (o.dryRun) {
     json({ reset: false, blockedBy: live ? live.message : null });
     if (o.output === "text") console.log(`dry run: nothing changed.${live ? ` Before the replay: ${live.message}; ${live.hint}` : ""}`);
@@ -103,17 +124,17 @@ async function run(conn: Connection, t: Target, from: StartPosition, o: ReplayOp
     if (o.output === "text") console.log(`nothing to replay: group ${t.groupId} already starts where --from ${o.from} points on every partition`);
     return;
   }
-  await reset(conn, t, plan, o);
+  await reset(conn, t, plan);
   if (o.output === "text") console.log(`reset: group ${t.groupId} now starts ${plan.commits.map((c) => `partition ${c.partition} at ${c.offset}`).join(", ")}`);
   let followed: FollowResult | undefined;
   if (o.wait) {
-    followed = await followReplay(admin, { groupId: t.groupId, topic: t.topic, aggregation, restartHint: restartHint(t, o) }, plan.partitions.filter((p) => p.change), {
+    followed = await followReplay(admin, { groupId: t.groupId, topic: t.topic, aggregation, restartHint: restartHint(t) }, plan.partitions.filter((p) => p.change), {
       bar: o.progress && o.output === "text" && process.stderr.isTTY === true,
       stop,
     });
     if (o.output === "text") console.log(summary(followed, plan));
   } else if (o.output === "text") {
-    console.log(`not following (--no-wait): ${restartHint(t, o)}; sluice lag shows the progress`);
+    console.log(`not following (--no-wait): ${restartHint(t)}; sluice lag shows the progress`);
   }
   json({ reset: true, followed: followed ?? null });
 }
@@ -130,10 +151,10 @@ function refusal(plan: ReplayPlan): CliError {
   return new CliError(`replay refused, nothing changed:\n  ${reasons.join("\n  ")}`, hints.join("\n  hint: "));
 }
 
-function liveGroup(t: Target, o: ReplayOptions, members: number, state: string): CliError {
+function liveGroup(t: Target, members: number, state: string): CliError {
   return new CliError(
     `group ${t.groupId} has ${members} active member${members === 1 ? "" : "s"} (state ${state}): Kafka refuses offsets for a group with members, and a worker still reading would carry on from its own position`,
-    `stop the workers first, ${stopHint(t, o)}; replay; then ${restartHint(t, o)}`,
+    `stop the workers first, ${stopHint(t)}; replay; then ${restartHint(t)}`,
   );
 }
 
@@ -141,23 +162,23 @@ function kubeKind(t: Target): string | undefined {
   return t.kind === "Sink" ? "sink" : t.kind === "Aggregation" ? "aggregation" : undefined;
 }
 
-function stopHint(t: Target, o: ReplayOptions): string {
+function stopHint(t: Target): string {
   const k = kubeKind(t);
   if (!k) return "every consumer of the group (wait until `sluice lag --group " + t.groupId + "` shows 0 members)";
-  return `on a cluster with \`kubectl scale ${k}/${t.name} -n ${o.namespace} --replicas=0\` (it sets spec.scaling.replicas, which also holds the lag autoscaler off; wait until \`sluice lag ${t.name}\` shows 0 members), locally by stopping \`sluice run\``;
+  return `on a cluster with \`kubectl scale ${k}/${t.name} -n ${t.namespace} --replicas=0\` (it sets spec.scaling.replicas, which also holds the lag autoscaler off; wait until \`sluice lag ${t.name}\` shows 0 members), locally by stopping \`sluice run\``;
 }
 
-function restartHint(t: Target, o: ReplayOptions): string {
+function restartHint(t: Target): string {
   const k = kubeKind(t);
   if (!k) return "start the group's consumers again";
-  return `start the workers again: \`kubectl scale ${k}/${t.name} -n ${o.namespace} --replicas=<n>\` for a fixed count, or back to lag autoscaling with \`kubectl patch ${k}/${t.name} -n ${o.namespace} --type=json -p '[{"op":"remove","path":"/spec/scaling/replicas"}]'\` (locally: start \`sluice run\` again)`;
+  return `start the workers again: \`kubectl scale ${k}/${t.name} -n ${t.namespace} --replicas=<n>\` for a fixed count, or back to lag autoscaling with \`kubectl patch ${k}/${t.name} -n ${t.namespace} --type=json -p '[{"op":"remove","path":"/spec/scaling/replicas"}]'\` (locally: start \`sluice run\` again)`;
 }
 
-async function reset(conn: Connection, t: Target, plan: ReplayPlan, o: ReplayOptions): Promise<void> {
+async function reset(conn: Connection, t: Target, plan: ReplayPlan): Promise<void> {
   try {
     await conn.kafka.commitGroupOffsets(t.groupId, plan.commits.map((c) => ({ topic: t.topic, partition: c.partition, offset: String(c.offset), metadata: null })));
   } catch (err) {
-    throw new CliError(`resetting group ${t.groupId} failed: ${err instanceof Error ? err.message : String(err)}`, `a worker may have joined the group meanwhile: ${stopHint(t, o)}, then run the replay again`);
+    throw new CliError(`resetting group ${t.groupId} failed: ${err instanceof Error ? err.message : String(err)}`, `a worker may have joined the group meanwhile: ${stopHint(t)}, then run the replay again`);
   }
   // Kafka answered; what it stores is what the workers will read, so it is checked.
   const stored = await storedOffsets(conn.admin, t);
@@ -188,8 +209,9 @@ export function replayCommand(): Command {
     .description("Re-read a Sink's or Aggregation's input from a time or offset: reset its consumer group (workers stopped), relying on the tables' dedupe")
     .argument("[resource]", "the Sink or Aggregation of the manifests (-f) to replay")
     .requiredOption("--from <position>", `where to read again from: ${FROM_HELP.replace("latest, ", "")}`)
-    .option("-f, --filename <path...>", "manifest files or folders declaring the resource (its group id and topic come from there)")
-    .option("-n, --namespace <ns>", "namespace the manifests are compiled in (group ids are sluice.<namespace>.sink|aggregation.<name>)", "default")
+    .option("-f, --filename <path...>", "manifest files or folders declaring the resource (default: the resource in the kubeconfig's cluster)")
+    .option("-n, --namespace <ns>", "namespace of the resource: with -f the one the manifests are compiled in (default: default), else the cluster's (default: the kubeconfig context's); group ids are sluice.<namespace>.sink|aggregation.<name>")
+    .option("--kubeconfig <file>", "without -f: the cluster to find the resource in (default: $KUBECONFIG, else ~/.kube/config)")
     .option("--group <id>", "a consumer group to reset instead of a resource's (with --topic)")
     .option("--topic <topic>", "with --group: the topic whose offsets to reset")
     .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")
@@ -214,7 +236,7 @@ export function replayCommand(): Command {
       }),
     );
   return withHelp(cmd, [
-    "sluice replay page-views-raw -f examples/clickstream/ -n shop --from 2h --dry-run   # what would be re-read",
+    "sluice replay page-views-raw -n shop --from 2h --dry-run                            # what would be re-read (resource from the cluster)",
     "kubectl scale sink/page-views-raw -n shop --replicas=0                              # stop its workers, then:",
     "sluice replay page-views-raw -f examples/clickstream/ -n shop --from 2026-11-29T14:00:00Z",
     "sluice replay active-users-per-minute -f examples/clickstream/ -n shop --from earliest --no-wait",

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createClient } from "@clickhouse/client";
+import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readPosition } from "../../operator/autoscale/observe-lag.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
@@ -21,6 +22,7 @@ import type { CompiledSink } from "../../runtime/pipeline/compiled.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
 import { killHard, startChildSink, type ChildSink } from "../support/child-sink.js";
+import { kubeConfig, kubectl } from "../support/kube.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const sluice = join(repoRoot, "bin", "sluice.js");
@@ -281,4 +283,60 @@ describe("sluice replay", () => {
     again.process.kill("SIGTERM");
     expect(await again.exited).toEqual({ code: 0, signal: null });
   }, 240_000);
+});
+
+describe("sluice replay against a cluster", () => {
+  // As `sluice lag`: with no -f and no --group the resource is read from the API server.
+  const env = testbedEnv();
+  const brokers = env.kafkaBrokers.join(",");
+  const kafka = kafkaClient(env.kafkaBrokers, "replay-cluster-test");
+  const admin = kafka.admin();
+  const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+  const ns = randomName("replayk");
+  const topic = `${ns}.views`;
+  const groupId = `sluice.${ns}.sink.views-raw`;
+
+  beforeAll(async () => {
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    const stream = {
+      apiVersion: "sluice.dev/v1alpha1", kind: "EventStream", metadata: { name: "views" },
+      spec: {
+        topic: { partitions: 2, replicationFactor: 1, minInSyncReplicas: 1 },
+        schema: { version: 1, fields: [{ name: "event_id", type: "string", required: true }, { name: "event_time", type: "timestamp", required: true }] },
+        keys: { eventId: "event_id", eventTime: "event_time" },
+        ingest: { enabled: false },
+      },
+    };
+    const sinkObject = { apiVersion: "sluice.dev/v1alpha1", kind: "Sink", metadata: { name: "views-raw" }, spec: { source: { stream: "views" }, clickhouse: { database: "replayk", table: "views", orderBy: ["event_time", "event_id"] } } };
+    kubectl(["-n", ns, "apply", "-f", "-"], [stream, sinkObject].map((o) => JSON.stringify(o)).join("\n"));
+    // The operator is not running: the topic and the group's commits stand in for its workers.
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, partition: i < 6 ? 0 : 1 })) });
+    await producer.disconnect();
+    await kafka.commitGroupOffsets(groupId, [{ topic, partition: 0, offset: "6" }, { topic, partition: 1, offset: "4" }]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await admin.deleteGroups([groupId]).catch(() => {});
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+    await core.deleteNamespace({ name: ns }).catch(() => {});
+  });
+
+  it("finds the Sink in the kubeconfig's cluster (-n), plans, and resets its group", async () => {
+    const plan = await runCli(["replay", "views-raw", "-n", ns, "--from", "earliest", "--kafka", brokers, "--dry-run", "-o", "json"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout)).toMatchObject({ kind: "Sink", name: "views-raw", groupId, topic, totals: { reRead: 10, changed: 2 } });
+    const run = await runCli(["replay", "views-raw", "-n", ns, "--from", "earliest", "--kafka", brokers, "--no-wait"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`not following (--no-wait): start the workers again: \`kubectl scale sink/views-raw -n ${ns} --replicas=<n>\``);
+    const stored = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((p) => p.offset);
+    expect(stored).toEqual(["0", "0"]);
+    const unknown = await runCli(["replay", "nope", "-n", ns, "--from", "earliest", "--kafka", brokers]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`no Sink or Aggregation "nope" in namespace ${ns}`);
+  }, 3 * SPAWN_BUDGET_MS + 15_000);
 });

@@ -74,3 +74,36 @@ describe("reading the events to send", () => {
     expect(filled.map((e) => e.event)).toEqual([{ event_id: "mine" }, { x: 1, event_id: "new1" }, 42]);
   });
 });
+
+describe("sending at a rate", () => {
+  it("spaces the batches so the events leave at the rate on average, catching up after a slow answer", async () => {
+    let clock = 0;
+    const c = collector([]);
+    const sleeps: number[] = [];
+    const paced = { ...target, batchSize: 10, ratePerSecond: 100 };
+    // The third request takes 250 ms to answer; the others none.
+    let requests = 0;
+    const slowFetch = (async (url: string, init: RequestInit) => {
+      if (++requests === 3) clock += 250;
+      return c.fetch(url, init);
+    }) as unknown as typeof fetch;
+    const summary = await sendAll(events(50), paced, { fetch: slowFetch, now: () => clock, sleep: async (ms) => void (sleeps.push(ms), (clock += ms)) });
+    expect(summary.accepted).toBe(50);
+    // Batch k is due at k * 100 ms. The third (due at 200) is answered at 450: the fourth
+    // and fifth (due at 300 and 400) are late already and leave at once.
+    expect(sleeps).toEqual([100, 100]);
+    expect(clock).toBe(450);
+  });
+
+  it("stamps each batch just before its first attempt, and retries send what was stamped", async () => {
+    const c = collector([() => new Response("{}", { status: 503 })]);
+    const stamps: number[] = [];
+    let n = 0;
+    await sendAll(events(3), target, { ...deps(c), beforeFirstAttempt: (all, start, count) => {
+      stamps.push(start);
+      for (const e of all.slice(start, start + count)) (e.event as Record<string, unknown>).stamp = ++n;
+    } });
+    expect(stamps).toEqual([0, 2]);
+    expect(c.bodies.map((b) => b.map((e) => (e as unknown as { stamp: number }).stamp))).toEqual([[1, 2], [1, 2], [3]]);
+  });
+});

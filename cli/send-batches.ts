@@ -16,6 +16,8 @@ export interface SendTarget {
   batchSize: number;
   /** Attempts after the first, per batch. */
   retries: number;
+  /** Events per second to pace the batches at; unset: as fast as the collector answers. */
+  ratePerSecond?: number;
 }
 
 export interface Rejection {
@@ -40,6 +42,13 @@ export interface SendDeps {
   fetch: typeof fetch;
   sleep: (ms: number) => Promise<void>;
   onProgress?: (s: SendSummary) => void;
+  /** For pacing; default Date.now. */
+  now?: () => number;
+  /**
+   * Called once per batch before its first attempt (generated events take their event
+   * time here, when they are sent); retries send the same bytes.
+   */
+  beforeFirstAttempt?: (events: InputEvent[], start: number, count: number) => void;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -48,8 +57,16 @@ export async function sendAll(events: InputEvent[], t: SendTarget, deps: SendDep
   const summary: SendSummary = { sent: 0, accepted: 0, rejected: [], undelivered: [], retried: 0, retriedRequests: 0 };
   const queue: { start: number; count: number }[] = [];
   for (let start = 0; start < events.length; start += t.batchSize) queue.push({ start, count: Math.min(t.batchSize, events.length - start) });
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
   while (queue.length > 0) {
     const batch = queue.shift()!;
+    // Paced: batch k leaves when the events before it have had their share of the time, so
+    // a slow answer is caught up on and the average holds at the rate.
+    if (t.ratePerSecond !== undefined) {
+      const due = startedAt + (batch.start / t.ratePerSecond) * 1000;
+      if (due > now()) await deps.sleep(due - now());
+    }
     const split = await sendBatch(events, batch.start, batch.count, t, deps, summary);
     if (split) queue.unshift(...split);
     else {
@@ -63,6 +80,7 @@ export async function sendAll(events: InputEvent[], t: SendTarget, deps: SendDep
 type Outcome = { kind: "done" } | { kind: "retry"; reason: string; afterMs?: number } | { kind: "split" };
 
 async function sendBatch(events: InputEvent[], start: number, count: number, t: SendTarget, deps: SendDeps, summary: SendSummary): Promise<{ start: number; count: number }[] | undefined> {
+  deps.beforeFirstAttempt?.(events, start, count);
   const body = JSON.stringify(events.slice(start, start + count).map((e) => e.event));
   for (let attempt = 0; ; attempt++) {
     const outcome = await post(body, start, count, events, t, deps, summary);

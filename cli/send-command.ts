@@ -1,8 +1,9 @@
 /**
  * `sluice send <stream> --file <events>`: posts a file of events (JSON or NDJSON) to the
- * stream's collector, with a progress bar and a summary of accepted, rejected (with the
- * collector's reasons) and retried events. Ids are set before the first attempt, so
- * retries reuse them (send-input.ts, send-batches.ts).
+ * stream's collector, or `--generate <n>` events made from the stream's schema
+ * (send-generate.ts), optionally paced at `--rate` events/s, with a progress bar and a
+ * summary of accepted, rejected (with the collector's reasons) and retried events. Ids are
+ * set before the first attempt, so retries reuse them (send-input.ts, send-batches.ts).
  *
  * The bar is cli-progress: maintained, small, and it redraws one line in place on a TTY
  * and stays silent elsewhere, so piped or CI runs get only the summary.
@@ -14,10 +15,14 @@ import { v7 as uuidv7 } from "uuid";
 import { loadPipeline } from "../runtime/pipeline/load.js";
 import { CliError, EXIT_FAILURE, runAction, usageError, withHelp } from "./exit-codes.js";
 import { sendAll, type SendSummary } from "./send-batches.js";
-import { parseEvents, withEventIds } from "./send-input.js";
+import { generateEvents } from "./send-generate.js";
+import { parseEvents, withEventIds, type InputEvent } from "./send-input.js";
+import type { CompiledStream } from "../runtime/pipeline/compiled.js";
 
 export interface SendOptions {
-  file: string;
+  file?: string;
+  generate?: string;
+  rate?: string;
   url?: string;
   key?: string;
   tenant?: string;
@@ -33,6 +38,8 @@ export interface SendOptions {
 const DEFAULT_URL = "http://127.0.0.1:8080";
 
 interface StreamFacts {
+  /** The stream as the manifests declare it (with -f). */
+  stream?: CompiledStream;
   idField: string;
   apiKey?: string;
   maxEventsPerRequest?: number;
@@ -56,7 +63,7 @@ function streamFacts(stream: string, o: SendOptions): StreamFacts {
     apiKey = secret?.[o.tenant];
     if (apiKey === undefined) throw usageError(`no API key for tenant "${o.tenant}" in ${s.ingest.authSecret ? `Secret "${s.ingest.authSecret}"` : `stream "${stream}" (it has no auth)`}`, secret ? `its tenants: ${Object.keys(secret).join(", ")}` : undefined);
   }
-  return { idField: s.keys.eventId, apiKey, maxEventsPerRequest: s.ingest.maxEventsPerRequest };
+  return { stream: s, idField: s.keys.eventId, apiKey, maxEventsPerRequest: s.ingest.maxEventsPerRequest };
 }
 
 function positive(name: string, text: string, min: number): number {
@@ -65,13 +72,31 @@ function positive(name: string, text: string, min: number): number {
   return n;
 }
 
+/** The events to send: the file's, or generated from the stream's schema. */
+function inputEvents(stream: string, o: SendOptions, facts: StreamFacts): { events: InputEvent[]; generated: boolean } {
+  if (o.file !== undefined) {
+    if (!existsSync(o.file)) throw usageError(`${o.file}: no such file`);
+    return { events: withEventIds(parseEvents(readFileSync(o.file, "utf8"), o.file), facts.idField, uuidv7), generated: false };
+  }
+  const count = positive("--generate", o.generate!, 1);
+  if (!facts.stream) throw usageError(`--generate makes events from the stream's schema: pass -f <manifest dir> declaring "${stream}"`);
+  const tenant = facts.stream.keys.tenant ? o.tenant : undefined;
+  if (facts.stream.keys.tenant && !tenant) throw usageError(`stream "${stream}" is per tenant (keys.tenant: ${facts.stream.keys.tenant}): say which with --tenant`);
+  return { events: generateEvents(facts.stream, count, { tenant, now: Date.now, newId: uuidv7, random: Math.random }), generated: true };
+}
+
 export async function send(stream: string, o: SendOptions): Promise<SendSummary> {
   let batchSize = positive("--batch", o.batch, 1);
   const retries = positive("--retries", o.retries, 0);
-  if (!existsSync(o.file)) throw usageError(`${o.file}: no such file`);
+  if ((o.file === undefined) === (o.generate === undefined)) throw usageError("say what to send: --file <events> or --generate <count>, one of them", "sluice send page-views --generate 1000 --rate 100 -f examples/clickstream --tenant shop-a");
+  const rate = o.rate === undefined ? undefined : positive("--rate", o.rate, 1);
   const facts = streamFacts(stream, o);
   if (facts.maxEventsPerRequest !== undefined) batchSize = Math.min(batchSize, facts.maxEventsPerRequest);
-  const events = withEventIds(parseEvents(readFileSync(o.file, "utf8"), o.file), facts.idField, uuidv7);
+  // Paced, a batch is at most a tenth of a second's events, so the rate holds smoothly.
+  if (rate !== undefined) batchSize = Math.max(1, Math.min(batchSize, Math.ceil(rate / 10)));
+  const { events, generated } = inputEvents(stream, o, facts);
+  const timeField = facts.stream?.keys.eventTime;
+  const timeIsTimestamp = facts.stream?.schema.fields.find((f) => f.name === timeField)?.type === "timestamp";
   const url = o.url ?? process.env.SLUICE_COLLECTOR_URL ?? DEFAULT_URL;
 
   const bar = new SingleBar({
@@ -83,9 +108,17 @@ export async function send(stream: string, o: SendOptions): Promise<SendSummary>
   const showBar = o.progress && process.stderr.isTTY === true;
   if (showBar) bar.start(events.length, 0, { accepted: 0, rejected: 0, retried: 0 });
   try {
-    return await sendAll(events, { url, stream, apiKey: facts.apiKey, batchSize, retries }, {
+    return await sendAll(events, { url, stream, apiKey: facts.apiKey, batchSize, retries, ratePerSecond: rate }, {
       fetch,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      // Generated events happen when they are sent: a paced run of minutes would otherwise
+      // send event times minutes old, late for an Aggregation's windows.
+      beforeFirstAttempt: generated && timeField
+        ? (all, start, count) => {
+            const at = Date.now();
+            for (const e of all.slice(start, start + count)) (e.event as Record<string, unknown>)[timeField] = timeIsTimestamp ? new Date(at).toISOString() : at;
+          }
+        : undefined,
       onProgress: (s) => showBar && bar.update(s.sent, { accepted: s.accepted, rejected: s.rejected.length, retried: s.retried }),
     });
   } catch (err) {
@@ -111,9 +144,11 @@ export function formatSummary(stream: string, s: SendSummary): string {
 
 export function sendCommand(): Command {
   const cmd = new Command("send")
-    .description("Post events from a JSON or NDJSON file to a stream's collector, with progress and a summary")
+    .description("Post events from a JSON or NDJSON file, or generated from the stream's schema, to its collector, with progress and a summary")
     .argument("<stream>", "EventStream name (metadata.name)")
-    .requiredOption("--file <path>", "events: a JSON array, one JSON object, or NDJSON (one object per line)")
+    .option("--file <path>", "events: a JSON array, one JSON object, or NDJSON (one object per line)")
+    .option("--generate <count>", "with -f: make this many events from the stream's schema instead (new ids, event time when sent, --tenant's tenant)")
+    .option("--rate <events/s>", "pace the sending at this many events per second (default: as fast as the collector answers)")
     .option("--url <url>", `collector base URL (default: $SLUICE_COLLECTOR_URL, else ${DEFAULT_URL}, sluice run's)`)
     .option("--key <apiKey>", "API key of the stream (default: $SLUICE_API_KEY)")
     .option("--tenant <id>", "with -f: use this tenant's key from the Secret beside the manifests")
@@ -134,6 +169,7 @@ export function sendCommand(): Command {
   return withHelp(cmd, [
     "sluice send page-views --file views.ndjson -f examples/clickstream --tenant shop-a",
     "sluice send page-views --file views.json --url http://collector.shop:8080 --key \"$KEY\" -o json",
+    "sluice send page-views --generate 60000 --rate 1000 -f examples/clickstream --tenant shop-a   # a minute of load",
   ], [
     "Events without an id get one (UUIDv7) before the first attempt; a batch answered 429 or",
     "503, or lost, is sent again with the same ids, so the sinks drop what was stored twice.",

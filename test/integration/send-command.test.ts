@@ -94,6 +94,40 @@ describe("sluice send, against sluice run -f examples/clickstream/", () => {
     }
   }, SPAWN_BUDGET_MS + 15_000);
 
+  it("generates events from the stream's schema at a rate: paced requests, fresh ids, event times when sent", async () => {
+    const bodies: string[] = [];
+    const arrivals: number[] = [];
+    const proxy = await failingOnce(collectorUrl, bodies, { failFirst: false, arrivals });
+    try {
+      const sent = await runCli(["send", "page-views", "--generate", "600", "--rate", "200", "-f", examples, "-n", namespace, "--tenant", "shop-a", "--url", proxy.url, "-o", "json"]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(JSON.parse(sent.stdout)).toMatchObject({ sent: 600, accepted: 600, rejected: [], undelivered: [], retried: 0 });
+      // A tenth of a second's events per request, the last one due 2.9 s after the first.
+      const batches = bodies.map((b) => JSON.parse(b) as { event_id: string; tenant_id: string; user_id: string; event_time: string; url: string }[]);
+      expect(batches).toHaveLength(30);
+      expect(batches.every((b) => b.length === 20)).toBe(true);
+      expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(2_800);
+      const events = batches.flat();
+      expect(new Set(events.map((e) => e.event_id)).size).toBe(600);
+      expect(events.every((e) => e.tenant_id === "shop-a" && typeof e.url === "string" && e.user_id.startsWith("user_id-"))).toBe(true);
+      expect(Date.parse(batches.at(-1)![0]!.event_time) - Date.parse(batches[0]![0]!.event_time)).toBeGreaterThanOrEqual(2_800);
+    } finally {
+      await new Promise((r) => proxy.server.close(r));
+    }
+  }, SPAWN_BUDGET_MS + 15_000);
+
+  it("refuses --generate without the stream's manifests, and --file with --generate, as usage errors (exit 2)", async () => {
+    const noSchema = await runCli(["send", "page-views", "--generate", "10", "--url", collectorUrl]);
+    expect(noSchema.code).toBe(2);
+    expect(noSchema.stderr).toContain("--generate makes events from the stream's schema: pass -f <manifest dir>");
+    const both = await runCli(["send", "page-views", "--generate", "10", "--file", "x.json", "-f", examples]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--file <events> or --generate <count>, one of them");
+    const noTenant = await runCli(["send", "page-views", "--generate", "10", "-f", examples, "-n", namespace, "--url", collectorUrl]);
+    expect(noTenant.code).toBe(2);
+    expect(noTenant.stderr).toContain("say which with --tenant");
+  }, 3 * SPAWN_BUDGET_MS);
+
   it("stops at a wrong key with exit 1 and a hint", async () => {
     const file = join(dir, "one.json");
     writeFileSync(file, JSON.stringify([view(9)]));
@@ -104,15 +138,19 @@ describe("sluice send, against sluice run -f examples/clickstream/", () => {
   }, SPAWN_BUDGET_MS + 15_000);
 });
 
-/** A proxy to the collector that answers the first POST 503 (Retry-After: 1), recording every body. */
-async function failingOnce(target: string, bodies: string[]): Promise<{ url: string; server: Server }> {
+/**
+ * A proxy to the collector that answers the first POST 503 (Retry-After: 1) unless told
+ * not to, recording every body and when it arrived.
+ */
+async function failingOnce(target: string, bodies: string[], o: { failFirst: boolean; arrivals?: number[] } = { failFirst: true }): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       bodies.push(body);
-      if (bodies.length === 1) {
+      o.arrivals?.push(Date.now());
+      if (o.failFirst && bodies.length === 1) {
         res.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end(JSON.stringify({ error: "held by the test" }));
         return;
       }

@@ -10,6 +10,7 @@ import { topCommand } from "./top-command.js";
 import { operatorCommand } from "./operator-command.js";
 import { validatePaths } from "./validate-command.js";
 import { workerCommand } from "./worker-command.js";
+import { withHelp } from "./exit-codes.js";
 
 export function program(): Command {
   const cli = new Command("sluice").description("Declarative real-time event pipelines: Kafka in, ClickHouse out.");
@@ -87,7 +88,22 @@ export function program(): Command {
   cli.addCommand(sendCommand());
   cli.addCommand(replayCommand());
   cli.addCommand(topCommand());
-  return cli;
+  // The first four commands get the same help and exit codes as the day-two ones: examples,
+  // the codes listed, and commander's parse errors (unknown option, missing argument) as 2.
+  const examples: Record<string, string[]> = {
+    validate: ["sluice validate -f examples/                    # every manifest there; exit 1 names file, document and field"],
+    run: ["source .testbed/env && sluice run -f examples/clickstream/ -n shop   # collector on :8080, sinks and aggregations"],
+    operator: ["sluice operator --kafka kafka:9092 --clickhouse http://clickhouse:8123 --worker-image registry.example.com/sluice:0.1.0   # what the chart runs"],
+    worker: ["sluice worker sink --config /etc/sluice/worker.json   # what the operator's Deployments run"],
+  };
+  for (const cmd of cli.commands) if (examples[cmd.name()]) withHelp(cmd, examples[cmd.name()]!);
+  return withHelp(cli, [
+    "sluice validate -f examples/clickstream/",
+    "sluice run -f examples/clickstream/",
+    "sluice send page-views --generate 1000 --rate 100 -f examples/clickstream/ --tenant shop-a",
+    "sluice top -f examples/clickstream/",
+    "sluice <command> --help                          # each command's options and examples",
+  ]);
 }
 
 await program().parseAsync(process.argv);

@@ -8,6 +8,7 @@
 import { Command, Option } from "commander";
 import type { KafkaAdmin } from "../runtime/kafka/port.js";
 import { CliError, runAction, usageError, withHelp } from "./exit-codes.js";
+import { untilInterrupted } from "./interrupt.js";
 import { clusterTargets } from "./cluster-targets.js";
 import { brokersFrom, connectKafka, requireTopic, type Connection } from "./kafka-connection.js";
 import { contextNamespace, loadKubeConfig } from "./kube-config.js";
@@ -222,18 +223,7 @@ export function replayCommand(): Command {
     .option("--no-progress", "no progress bar while following (it is shown only on a terminal anyway)")
     .addOption(new Option("-o, --output <format>", "text or json").choices(["text", "json"]).default("text"))
     .action((resource: string | undefined, opts: ReplayOptions) =>
-      runAction(async () => {
-        const stop = new AbortController();
-        const abort = () => stop.abort();
-        process.once("SIGINT", abort);
-        process.once("SIGTERM", abort);
-        try {
-          await replay(resource, opts, stop.signal);
-        } finally {
-          process.off("SIGINT", abort);
-          process.off("SIGTERM", abort);
-        }
-      }),
+      runAction(() => untilInterrupted((signal) => replay(resource, opts, signal))),
     );
   return withHelp(cmd, [
     "sluice replay page-views-raw -n shop --from 2h --dry-run                            # what would be re-read (resource from the cluster)",

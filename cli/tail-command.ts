@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import type { KafkaReader } from "../runtime/kafka/port.js";
 import { runAction, usageError, withHelp } from "./exit-codes.js";
+import { untilInterrupted } from "./interrupt.js";
 import { brokersFrom, connectKafka, requireTopic, unreachable } from "./kafka-connection.js";
 import { FROM_HELP, parseStartPosition, resolveStart } from "./start-position.js";
 import { resolveStreamTopics } from "./stream-topics.js";
@@ -83,18 +84,7 @@ export function tailCommand(): Command {
     .option("-n, --limit <N>", "stop after printing N events (default: follow until Ctrl-C)")
     .addOption(new Option("-o, --output <format>", "text: the events; json: one object per record with partition, offset, timestamp, key, headers and value").choices(["text", "json"]).default("text"))
     .action((stream: string | undefined, opts: TailOptions) =>
-      runAction(async () => {
-        const stop = new AbortController();
-        const abort = () => stop.abort();
-        process.once("SIGINT", abort);
-        process.once("SIGTERM", abort);
-        try {
-          await tail(stream, opts, stop.signal);
-        } finally {
-          process.off("SIGINT", abort);
-          process.off("SIGTERM", abort);
-        }
-      }),
+      runAction(() => untilInterrupted((signal) => tail(stream, opts, signal))),
     );
   return withHelp(cmd, [
     "sluice tail page-views -f examples/clickstream                  # new events as they arrive",

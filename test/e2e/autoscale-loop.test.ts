@@ -21,7 +21,7 @@ import { oracle } from "../../testbed/oracle.js";
 import { rowsToCsv, runAutoscaleStudy, studyFigures, type Phase, type StudyResult } from "../../testbed/autoscale-study.js";
 import { timelinePng } from "../../testbed/timeline-chart.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
-import { clickstreamExample, hasNode, helm, nodeEnv, waitForReadyPods } from "../support/node.js";
+import { clickstreamExample, hasNode, helm, nodeEnv, removeReleaseAndPipeline, waitForReadyPods } from "../support/node.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const TARGET_LAG_SECONDS = 5;
@@ -168,16 +168,7 @@ describe.skipIf(!hasNode).each(noisy ? [noisySink] : [sink, aggregation])("the l
   }, 300_000);
 
   afterAll(async () => {
-    // The pipeline's namespace while its operator still runs (it releases the finalizers),
-    // then the release (it owns a cluster-wide ClusterRole), then the release's namespace.
-    await core.deleteNamespace({ name: ns }).catch(() => {});
-    await waitFor(`namespace ${ns} gone`, async () => (await core.readNamespace({ name: ns }).then(() => false, () => true)) || undefined, { timeoutMs: 120_000, intervalMs: 1_000 }).catch(() => {});
-    try {
-      helm(["uninstall", release, "-n", system, "--wait", "--timeout", "2m"]);
-    } catch {
-      // Never installed.
-    }
-    await core.deleteNamespace({ name: system }).catch(() => {});
+    await removeReleaseAndPipeline(core, { pipelineNamespace: ns, release, releaseNamespace: system });
   }, 300_000);
 
   it("scales up under load, down after the drop, within bounds and evenly, and counts every event exactly once", async () => {

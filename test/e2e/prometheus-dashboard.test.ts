@@ -25,7 +25,7 @@ import { refreshPodTargets } from "../../testbed/prometheus-targets.js";
 import type { ServerHandle } from "../../testbed/server-process.js";
 import { dashboardQueries, type Dashboard } from "../support/dashboard.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
-import { clickstreamExample, hasNode, helm, nodeEnv, waitForReadyPods } from "../support/node.js";
+import { clickstreamExample, hasNode, helm, nodeEnv, removeReleaseAndPipeline, waitForReadyPods } from "../support/node.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const restricted = { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" };
@@ -110,16 +110,7 @@ describe.skipIf(!hasNode)("Prometheus scrapes every Sluice pod, and every dashbo
   afterAll(async () => {
     await stopLoad?.();
     refresher?.stop();
-    // The pipeline's namespace while its operator still runs (it releases the finalizers),
-    // then the release (it owns a cluster-wide ClusterRole), then the release's namespace.
-    await core.deleteNamespace({ name: ns }).catch(() => {});
-    await waitFor(`namespace ${ns} gone`, async () => (await core.readNamespace({ name: ns }).then(() => false, () => true)) || undefined, { timeoutMs: 120_000, intervalMs: 1_000 }).catch(() => {});
-    try {
-      helm(["uninstall", release, "-n", system, "--wait", "--timeout", "2m"]);
-    } catch {
-      // Never installed.
-    }
-    await core.deleteNamespace({ name: system }).catch(() => {});
+    await removeReleaseAndPipeline(core, { pipelineNamespace: ns, release, releaseNamespace: system });
     const ch = createClient({ url: env.clickhouseUrl });
     await ch.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => {});
     await ch.close();

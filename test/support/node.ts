@@ -82,3 +82,21 @@ export function clickstreamExample(database: string): { objects: Record<string, 
   }
   return { objects, tenants };
 }
+
+/**
+ * Removes what a test installed on the node: the pipeline's namespace while its operator
+ * still runs (it releases the finalizers), then the release (it owns a cluster-wide
+ * ClusterRole that deleting its namespace would leave behind), then the release's namespace.
+ * Never throws: it runs in afterAll, also after a run that failed early.
+ */
+export async function removeReleaseAndPipeline(core: k8s.CoreV1Api, o: { pipelineNamespace: string; release: string; releaseNamespace: string }): Promise<void> {
+  const ns = o.pipelineNamespace;
+  await core.deleteNamespace({ name: ns }).catch(() => {});
+  await waitFor(`namespace ${ns} gone`, async () => (await core.readNamespace({ name: ns }).then(() => false, () => true)) || undefined, { timeoutMs: 120_000, intervalMs: 1_000 }).catch(() => {});
+  try {
+    helm(["uninstall", o.release, "-n", o.releaseNamespace, "--wait", "--timeout", "2m"]);
+  } catch {
+    // Never installed.
+  }
+  await core.deleteNamespace({ name: o.releaseNamespace }).catch(() => {});
+}

@@ -49,8 +49,17 @@ describe("topSnapshot", () => {
     const [sink, agg] = views!.pipelines;
     // 50 of the window's 100 written within 0.5 s, all within 1 s: rank 99 is 0.5 + 0.5 * 49/50.
     expect(sink).toEqual({ kind: "Sink", name: "raw", ratePerSecond: 200, rateSource: "metrics", lagMessages: 200, lagSeconds: 0.75, freshnessP99Seconds: 0.99, deadLettersPerSecond: 2, replicas: null, watermarkLagSeconds: null });
-    // Consumed: positions 800 -> 1100 in 2 s, from Kafka (aggregations have no consumed counter).
+    // Consumed: positions 800 -> 1100 in 2 s, from Kafka (this scrape has no events-read counter).
     expect(agg).toMatchObject({ kind: "Aggregation", ratePerSecond: 150, rateSource: "kafka", lagMessages: 200, lagSeconds: null, freshnessP99Seconds: null, deadLettersPerSecond: 0, watermarkLagSeconds: 12.5 });
+  });
+
+  it("takes an aggregation's rate from its events-read counter where the scrape has it", () => {
+    const withReads = (n: number) => [s("sluice_aggregation_events_read_total", { aggregation: "shop/per-minute" }, n), s("sluice_aggregation_events_read_total", { aggregation: "other/per-minute" }, 5_000)];
+    const prev: TopSample = { atMs: 10_000, metrics: [...metrics(1_000, 900, []), ...withReads(2_000)], notes: [], lag: [group("Aggregation", "per-minute", [[300, 500]])] };
+    const cur: TopSample = { atMs: 12_000, metrics: [...metrics(1_400, 1_300, []), ...withReads(2_500)], notes: [], lag: [group("Aggregation", "per-minute", [[300, 700]])] };
+    const agg = topSnapshot(streams, pipelines, prev, cur).streams[0]!.pipelines.find((p) => p.kind === "Aggregation")!;
+    // 500 read in 2 s, though its committed position did not move (windows still open).
+    expect(agg).toMatchObject({ ratePerSecond: 250, rateSource: "metrics" });
   });
 
   it("has no rates on the first sample, and takes them from Kafka where no metrics answered", () => {

@@ -112,7 +112,11 @@ function pipelineRow(p: TopPipeline, cur: TopSample, window: { prev: TopSample; 
   const label: Record<string, string> = { [p.kind === "Sink" ? "sink" : "aggregation"]: `${p.namespace}/${p.name}` };
   const lag = findLag(cur, p);
   const rate = (name: string) => (m ? counterRate(sum(m.prev, name, label), sum(m.cur, name, label), m.dt) : null);
-  const written = p.kind === "Sink" ? rate("sluice_sink_rows_written_total") : null;
+  // A sink's rows written; an aggregation's events read (its output is per window, not per
+  // event). Only where the scrape has the series: before a worker's first write, or from a
+  // worker too old to count reads, Kafka's positions say more than a 0.
+  const writtenName = p.kind === "Sink" ? "sluice_sink_rows_written_total" : "sluice_aggregation_events_read_total";
+  const written = m && m.cur.some((s) => matches(s, writtenName, label)) ? rate(writtenName) : null;
   const consumed = window ? counterRate(offsetSum(findLag(window.prev, p), "position"), offsetSum(lag, "position"), window.dt) : null;
   const freshness = p.kind === "Sink" && m ? histogramQuantile(0.99, bucketDeltas(m.prev, m.cur, "sluice_sink_ingest_to_written_seconds_bucket", label)) : null;
   const watermark = p.kind === "Aggregation" && cur.metrics ? max(cur.metrics, "sluice_aggregation_watermark_lag_seconds", label) : undefined;

@@ -15,6 +15,7 @@ export interface EngineGauges {
 
 export interface AggregationMetrics {
   rowsEmitted: Counter<"aggregation" | "firing">;
+  eventsRead: Counter<"aggregation">;
   lateEvents: Counter<"aggregation">;
   missedWindows: Counter<"aggregation">;
   duplicates: Counter<"aggregation">;
@@ -57,6 +58,7 @@ export function aggregationMetrics(registry: Registry): AggregationMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
     once(registry, name, () => new Counter<L>({ name, help, labelNames, registers: reg }));
   return {
+    eventsRead: counter("sluice_aggregation_events_read_total", "Records read from the stream and folded in or dead-lettered: the aggregation's consumption rate. A record re-read after a restart or rebalance (from the last checkpoint) counts again.", ["aggregation"]),
     rowsEmitted: counter("sluice_aggregation_rows_emitted_total", "Rows ClickHouse acknowledged, by firing (early, on_time, late).", ["aggregation", "firing"]),
     lateEvents: counter("sluice_aggregation_late_events_total", "Events too late for every window they fall in, written to the late table or topic and counted in none.", ["aggregation"]),
     missedWindows: counter("sluice_aggregation_missed_windows_total", "(event, window) pairs not counted because the window was final: every window of a wholly late event, and a sliding window's older windows for an event its newer ones took (written to the late output too).", ["aggregation"]),

@@ -235,9 +235,11 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     const next = s.next.get(p);
     if (next === undefined) return;
     let at = next;
+    let read = 0;
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < at) continue;
+      read++;
       const record = { partition: p, offset, key: m.key, value: m.value, headers: m.headers, timestampMs: Number(m.timestamp) };
       const d = decodeRecord(job.stream, record);
       // A poison record below the checkpoint's read position was dead-lettered in the
@@ -254,6 +256,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       at = offset + 1;
     }
     s.next.set(p, at);
+    if (read > 0) metrics.eventsRead.inc({ aggregation: label }, read);
     if (s.outputs.length > MAX_PENDING_OUTPUTS && s.flushing && !s.paused) {
       s.paused = true;
       consumer.pause([{ topic }]);

@@ -6,6 +6,7 @@
 import type { Row } from "../events/check-event.js";
 import type { CompiledMeasure, MeasureFn } from "./compile.js";
 import { HyperLogLog } from "./hyperloglog.js";
+import { SmallSet } from "./small-collections.js";
 
 export type Value = Row[string];
 export type MeasureResult = number | string | null;
@@ -121,7 +122,7 @@ class Extreme implements Accumulator {
 }
 
 class UniqExact implements Accumulator {
-  readonly seen = new Set<string>();
+  readonly seen = new SmallSet<string>();
   add(v: Value): void {
     const k = distinctKey(v);
     if (k !== undefined) this.seen.add(k);

@@ -8,6 +8,7 @@ import type { Row } from "../events/check-event.js";
 import type { CompiledAggregation } from "./compile.js";
 import { measureInput, newAccumulator, type Accumulator, type MeasureResult, type Value } from "./measures.js";
 import type { Interval } from "./windows.js";
+import { SmallMap, SmallSet } from "./small-collections.js";
 
 export type Firing = "early" | "on_time" | "late";
 
@@ -26,9 +27,10 @@ export type ResultRow = { windowStart: number; windowEnd: number; version: numbe
 export interface WindowState extends Interval {
   readonly groupKey: string;
   readonly group: Row;
-  readonly ids: Set<string>;
+  // Small collections: one entry is the common case (small-collections.ts).
+  readonly ids: SmallSet<string>;
   readonly accumulators: Accumulator[];
-  readonly firstSeen: Map<number, FirstSeen>;
+  readonly firstSeen: SmallMap<number, FirstSeen>;
   firedOnTime: boolean;
   /** Changed since it was last emitted. */
   dirty: boolean;
@@ -57,9 +59,9 @@ export function newWindowState(config: CompiledAggregation, g: GroupKey, w: Inte
     end: w.end,
     groupKey: g.key,
     group: g.group,
-    ids: new Set(),
+    ids: new SmallSet(),
     accumulators: config.measures.map((m) => newAccumulator(m.fn)),
-    firstSeen: new Map(),
+    firstSeen: new SmallMap(),
     firedOnTime: false,
     dirty: false,
   };

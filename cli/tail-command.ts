@@ -15,8 +15,9 @@ import { formatJson, formatText, tenantOf } from "./tail-format.js";
 export interface TailOptions {
   dlq?: boolean;
   filename?: string[];
-  namespace: string;
+  namespace?: string;
   topic?: string;
+  kubeconfig?: string;
   kafka?: string;
   tenant?: string;
   from: string;
@@ -33,9 +34,9 @@ export async function tail(stream: string | undefined, o: TailOptions, stop: Abo
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw usageError(`--limit ${o.limit} is not a positive whole number`);
   const from = parseStartPosition(o.from, Date.now());
   const brokers = brokersFrom(o.kafka);
-  const topics = resolveStreamTopics(stream, o);
+  const topics = await resolveStreamTopics(stream, o);
   const topic = o.dlq ? topics.deadLetterTopic : topics.topic;
-  if (topics.source === "default") console.error(`reading ${topic} (the default topic name of stream "${stream}" in namespace ${o.namespace}; pass -f <manifest dir> if the stream names its own)`);
+  if (topics.source === "default") console.error(`reading ${topic} (the default topic name of stream "${stream}" in namespace ${o.namespace ?? "default"}; pass -f <manifest dir> or --kubeconfig <file> if the stream names its own)`);
 
   const conn = await connectKafka(brokers, "sluice-tail");
   let reader: KafkaReader | undefined;
@@ -76,7 +77,8 @@ export function tailCommand(): Command {
     .argument("[stream]", "EventStream name (metadata.name); optional with --topic")
     .option("--dlq", "read the stream's dead-letter topic, each record after a # line with its error headers")
     .option("-f, --filename <path...>", "manifest files or folders declaring the stream (its topic names are taken from there)")
-    .option("--namespace <ns>", "namespace the stream lives in: topics default to <namespace>.<stream>", "default")
+    .option("--namespace <ns>", "namespace the stream lives in (default: default, or with a cluster the kubeconfig context's): topics default to <namespace>.<stream>")
+    .option("--kubeconfig <file>", "without -f: read the EventStream from this cluster for its topic names, in --namespace or the context's namespace")
     .option("--topic <topic>", "read this topic directly instead of a stream's")
     .option("--kafka <brokers>", "Kafka bootstrap servers, comma-separated (default: $KAFKA_BROKERS)")
     .option("--tenant <id>", "only this tenant's events (the sluice-tenant header, else the stream's tenant field)")
@@ -89,6 +91,7 @@ export function tailCommand(): Command {
   return withHelp(cmd, [
     "sluice tail page-views -f examples/clickstream                  # new events as they arrive",
     "sluice tail page-views --namespace shop --from 10m --tenant shop-a",
+    "sluice tail page-views --kubeconfig ~/.kube/config --dlq        # topic names from the EventStream as applied",
     "sluice tail page-views --dlq --from earliest -n 20              # the oldest kept dead letters, with why",
     "sluice tail --topic shop.page-views --from 2026-11-29T14:00:00Z -o json | jq .value.url",
   ], [

@@ -176,7 +176,7 @@ describe.skipIf(!hasNode).each(noisy ? [noisySink] : [sink, aggregation])("the l
       kc, brokers: env.kafkaBrokers, namespace: ns, tenant: "shop-a",
       resource: { plural: run.plural, name: run.name, deployment: `${run.name}-${run.component}` },
       topic: `${ns}.page-views`, groupId: `sluice.${ns}.${run.component}.${run.name}`,
-      phases: run.phases, drainSeconds: 120,
+      phases: run.phases, drainSeconds: 150,
       onRow: (r) => r.t % 10 === 0 && console.log(`[loop] ${run.kind} ${r.t}s ${r.phase}: in ${r.incomingPerSecond}/s out ${r.consumedPerSecond}/s lag ${r.lagMessages} desired ${r.desiredReplicas} ready ${r.readyReplicas} ${r.reason}: ${r.message}`),
     });
     mkdirSync(resultsDir, { recursive: true });

@@ -13,6 +13,7 @@ import { kafkaClient } from "../../runtime/kafka/client.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
+import { applyCrds } from "../support/operator-namespace.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const sluice = join(repoRoot, "bin", "sluice.js");
@@ -41,6 +42,7 @@ describe("sluice lag against a cluster", () => {
   const nsKubeconfig = join(dir, "kubeconfig");
 
   beforeAll(async () => {
+    applyCrds(); // on its own this file may be the first to need them
     await core.createNamespace({ body: { metadata: { name: ns } } });
     const stream = {
       apiVersion: "sluice.dev/v1alpha1", kind: "EventStream", metadata: { name: "views" },

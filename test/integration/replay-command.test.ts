@@ -23,6 +23,7 @@ import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
 import { killHard, startChildSink, type ChildSink } from "../support/child-sink.js";
 import { kubeConfig, kubectl } from "../support/kube.js";
+import { applyCrds } from "../support/operator-namespace.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const sluice = join(repoRoot, "bin", "sluice.js");
@@ -297,6 +298,7 @@ describe("sluice replay against a cluster", () => {
   const groupId = `sluice.${ns}.sink.views-raw`;
 
   beforeAll(async () => {
+    applyCrds(); // on its own this file may be the first to need them
     await core.createNamespace({ body: { metadata: { name: ns } } });
     const stream = {
       apiVersion: "sluice.dev/v1alpha1", kind: "EventStream", metadata: { name: "views" },

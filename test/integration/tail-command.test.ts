@@ -1,10 +1,13 @@
 import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as k8s from "@kubernetes/client-node";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import { DEAD_LETTER_HEADERS as DLQ } from "../../runtime/sink/dead-letter.js";
 import { repoRoot } from "../../testbed/paths.js";
 import { waitFor } from "../../testbed/poll.js";
+import { kubeConfig, kubectl } from "../support/kube.js";
+import { applyCrds } from "../support/operator-namespace.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const sluice = join(repoRoot, "bin", "sluice.js");
@@ -142,5 +145,56 @@ describe("sluice tail", () => {
     expect(missing.stderr).toContain(`error: topic ${namespace}.no-such-stream does not exist\n  hint: check the stream name`);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('error: --from "yesterday" is not a start position');
+  }, SPAWN_BUDGET_MS + 15_000);
+});
+
+describe("sluice tail against a cluster (--kubeconfig)", () => {
+  const env = testbedEnv();
+  const kafka = kafkaClient(env.kafkaBrokers, "tail-cluster-test");
+  const admin = kafka.admin();
+  const namespace = randomName("tailk");
+  // A topic name of the stream's own, which the default naming would not guess.
+  const topic = randomName("own-topic");
+  const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+
+  beforeAll(async () => {
+    applyCrds(); // on its own this file may be the first to need them
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    const stream = {
+      apiVersion: "sluice.dev/v1alpha1", kind: "EventStream", metadata: { name: "views" },
+      spec: {
+        topic: { name: topic, partitions: 1, replicationFactor: 1, minInSyncReplicas: 1 },
+        schema: { version: 1, fields: [{ name: "event_id", type: "string", required: true }, { name: "event_time", type: "timestamp", required: true }] },
+        keys: { eventId: "event_id", eventTime: "event_time" },
+        ingest: { enabled: false },
+      },
+    };
+    kubectl(["-n", namespace, "apply", "-f", "-"], JSON.stringify(stream));
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [1, 2].map((i) => ({ value: JSON.stringify({ event_id: `k${i}`, event_time: "2026-11-29T14:00:00.000Z" }) })) });
+    await producer.disconnect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+    await core.deleteNamespace({ name: namespace }).catch(() => {});
+  });
+
+  it("reads the topic the EventStream names, as applied in the cluster", async () => {
+    const run = await runCli(["tail", "views", "--kubeconfig", env.kubeconfig, "--namespace", namespace, "--kafka", env.kafkaBrokers.join(","), "--from", "earliest", "-n", "2"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout.trimEnd().split("\n").map((l) => (JSON.parse(l) as { event_id: string }).event_id)).toEqual(["k1", "k2"]);
+  }, SPAWN_BUDGET_MS + 15_000);
+
+  it("says which stream is missing in which namespace, with a hint (exit 2)", async () => {
+    const run = await runCli(["tail", "nope", "--kubeconfig", env.kubeconfig, "--namespace", namespace, "--kafka", env.kafkaBrokers.join(","), "-n", "1"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: no EventStream "nope" in namespace ${namespace} of the cluster`);
+    expect(run.stderr).toContain("hint: check the name and --namespace");
   }, SPAWN_BUDGET_MS + 15_000);
 });

@@ -22,6 +22,18 @@ export type Live = Doc & { metadata: { generation: number; uid: string; resource
 export function applyCrds(crdDir = join(repoRoot, "crds")): void {
   kubectl(["apply", "--server-side", "--force-conflicts", "-f", crdDir]);
   kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...KINDS.map((k) => `crd/${k.plural}.${GROUP}`)]);
+  // Established is not yet served everywhere: a list right after it can still fail (seen
+  // with a freshly started API server). Poll until every kind lists, within a deadline.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      kubectl(["get", KINDS.map((k) => `${k.plural}.${GROUP}`).join(","), "-A", "-o", "name"]);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
 }
 
 export function testNamespace(prefix: string) {

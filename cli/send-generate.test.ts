@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { seeded } from "../test/support/seeded.js";
 import { v7 as uuidv7 } from "uuid";
 import { loadPipeline } from "../runtime/pipeline/load.js";
 import { checkEvent } from "../runtime/events/check-event.js";
 import { generateEvents } from "./send-generate.js";
-
-/** A seeded generator (mulberry32): the same events at every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("events generated from a stream's schema", () => {
   for (const dir of ["clickstream", "ad-clicks", "audit-log", "delivery"]) {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { seeded } from "../../test/support/seeded.js";
 import { SmallMap, SmallSet } from "./small-collections.js";
-
-/** A seeded generator (mulberry32): the same sequences at every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("SmallSet and SmallMap", () => {
   it("behave as Set and Map (membership, size, insertion-ordered iteration) over random operations", () => {

@@ -51,9 +51,10 @@ crds: ## Regenerate crds/ and docs/reference.md from the zod schemas in api/
 	@node_modules/.bin/tsx api/generate-crds.ts
 	@node_modules/.bin/tsx api/generate-reference.ts
 
-reference: ## Regenerate docs/reference.md (the field reference, from api/) and docs/metrics.md (every metric)
+reference: ## Regenerate docs/reference.md (the field reference, from api/), docs/metrics.md (every metric) and docs/capacity.md (from bench/results/latest.json)
 	@node_modules/.bin/tsx api/generate-reference.ts
 	@node_modules/.bin/tsx scripts/metrics/generate-metrics-doc.ts
+	@node_modules/.bin/tsx bench/capacity/generate.ts
 
 demo: setup ## Run the clickstream example end to end: testbed, collector -> Kafka -> sink -> ClickHouse, then query it
 	@node_modules/.bin/tsx scripts/demo.ts
@@ -62,7 +63,8 @@ bench-autoscale: setup ## The lag formulas side by side (simulated), then the cl
 	@node_modules/.bin/tsx bench/autoscale/compare.ts | tee bench/results/autoscale-formulas.txt
 	@SLUICE_RESULTS_DIR=$(CURDIR)/bench/results $(VITEST) run --project integration test/e2e/autoscale-loop.test.ts
 
-bench: setup ## Benchmark the data plane against same-run baselines (reuses a running testbed); writes bench/results/latest.json
+bench: setup ## Benchmark the data plane against same-run baselines (reuses a running testbed); writes bench/results/latest.json and docs/capacity.md
 	@node_modules/.bin/tsx bench/run.ts
+	@node_modules/.bin/tsx bench/capacity/generate.ts
 
 .PHONY: help image crds reference setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench bench-autoscale

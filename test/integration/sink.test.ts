@@ -117,6 +117,47 @@ describe("the ClickHouse sink on the real testbed", () => {
     expect(peak).toBeLessThanOrEqual(bound);
   }, 180_000);
 
+  it("a partition paused under the memory budget and revoked while paused is read again when it comes back", async () => {
+    // ClickHouse goes away, so the sink fills its budget and pauses the partitions it
+    // fetched. A second member joins (taking half of them while paused) and leaves (giving
+    // them back). The client keeps a pause across the revocation, so without a resume on
+    // re-assignment those partitions would never be read again.
+    const dir = mkdtempSync(join(tmpdir(), "sluice-sink-pause-"));
+    const ch: ClickHouseServer = await startClickHouse({ dir, logDir: dir });
+    cleanups.push(() => ch.servers[0]!.stop());
+    const sink = await setup({ partitions: 6, maxRows: 50_000, maxDelayMs: 100 }, ch.url);
+    const budget = 64 * 1024;
+    const registry = createRegistry(false);
+    const handle = await startSink({ sink, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: ch.url, registry, logger: process.env.SINK_TEST_LOGS ? undefined : silentLogger, backoff: fastBackoff, memoryBudgetBytes: budget });
+    cleanups.push(() => handle.stop());
+    const spread = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ ...event(`${prefix}-${i}`, i), tenant_id: `tenant-${i % 48}` }));
+    await produce(producer, sink, spread("warm", 200));
+    await allCommitted(sink);
+
+    await ch.servers[0]!.stop();
+    const n = 6_000;
+    await produce(producer, sink, spread("held", n));
+    const held = async () => Number(/sluice_sink_held_bytes\{[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+    await waitFor("the sink over its budget", async () => ((await held()) >= budget ? true : undefined), { timeoutMs: 60_000 });
+
+    // A bare member of the group: it fetches what it is given and commits nothing.
+    const member = kafkaClient(env.kafkaBrokers, "sink-test-member").consumer({ groupId: sink.groupId });
+    await member.connect();
+    let memberPartitions = new Set<number>();
+    await member.subscribe({ topics: [sink.stream.topic] });
+    await member.run({ eachBatch: async ({ batch }) => void memberPartitions.add(batch.partition) });
+    try {
+      await waitFor("the second member fetching", async () => (memberPartitions.size > 0 ? true : undefined), { timeoutMs: 90_000 });
+    } finally {
+      await member.disconnect();
+    }
+    await ch.restart();
+    await waitFor("all offsets committed", async () => ((await committedTotal(admin, sink)) === (await highWatermarkTotal(sink)) ? true : undefined), { timeoutMs: 90_000 });
+    const counts = await tableCounts(ch.url, sink);
+    expect({ final: counts.final, distinctIds: counts.distinctIds }).toEqual({ final: n + 200, distinctIds: n + 200 });
+    await expect(Promise.race([handle.failed, Promise.resolve("alive")])).resolves.toBe("alive");
+  }, 240_000);
+
   it("when the input repeats event ids, it keeps one row per id", async () => {
     const sink = await setup({ maxRows: 1000, maxDelayMs: 300 });
     const unique = Array.from({ length: 100 }, (_, i) => event(`dup-${i}`, i));

@@ -46,6 +46,8 @@ export interface AggregationOptions {
   backoff?: BackoffOptions;
   /** Where steps being retried are shown (the worker's /status); default: a private one. */
   retries?: RetryBoard;
+  /** Emitted rows held while a write is in flight before fetching pauses. Default: 50,000. */
+  maxPendingOutputs?: number;
 }
 
 export interface AggregationHandle {
@@ -56,7 +58,7 @@ export interface AggregationHandle {
 }
 
 /** Emitted rows held before the consumer pauses until a write finishes. */
-const MAX_PENDING_OUTPUTS = 50_000;
+const DEFAULT_MAX_PENDING_OUTPUTS = 50_000;
 
 /** One group generation: the engine and what it emitted that is not yet written. */
 interface Session {
@@ -83,6 +85,13 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
   const tickMs = opts.tickMs ?? 250;
   const metrics = aggregationMetrics(opts.registry);
   const retries = opts.retries ?? new RetryBoard();
+  const maxPendingOutputs = opts.maxPendingOutputs ?? DEFAULT_MAX_PENDING_OUTPUTS;
+  /**
+   * Partitions this worker paused that the client may still hold paused. librdkafka keeps an
+   * application pause across an eager revocation and re-assignment, and a new session starts
+   * unpaused, so a session superseded while paused would leave its partitions unread forever.
+   */
+  const clientPaused = new Set<number>();
 
   const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
   const features = await detectServerFeatures(clickhouse);
@@ -168,6 +177,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
         if (s.paused && live(s)) {
           s.paused = false;
           consumer.resume([{ topic }]);
+          for (const q of s.next.keys()) clientPaused.delete(q);
         }
       });
   };
@@ -213,6 +223,15 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     if (g !== gen) return undefined;
     const deadLetteredUpTo = new Map(Object.entries(resume?.partitions ?? {}).map(([p, c]) => [Number(p), c.nextOffset]));
     session = { gen: g, engine, next: new Map(mine.map((c) => [c.partition, c.offset])), outputs: [], poison: [], deadLetteredUpTo, paused: false };
+    const stillPaused = partitions.filter((p) => clientPaused.has(p));
+    if (stillPaused.length > 0) {
+      try {
+        consumer.resume([{ topic, partitions: stillPaused }]);
+        for (const q of stillPaused) clientPaused.delete(q);
+      } catch (err) {
+        log.warn("resuming partitions paused under an earlier session failed", { aggregation: label, partitions: stillPaused, error: (err as Error).message });
+      }
+    }
     log.info("session started", { aggregation: label, partitions, resume: resume ?? null });
     return session;
   };
@@ -257,9 +276,11 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     }
     s.next.set(p, at);
     if (read > 0) metrics.eventsRead.inc({ aggregation: label }, read);
-    if (s.outputs.length > MAX_PENDING_OUTPUTS && s.flushing && !s.paused) {
+    if (s.outputs.length > maxPendingOutputs && s.flushing && !s.paused) {
       s.paused = true;
       consumer.pause([{ topic }]);
+      for (const q of s.next.keys()) clientPaused.add(q);
+      log.info("fetching paused until the write in flight ends", { aggregation: label, pendingRows: s.outputs.length });
     }
   };
 

@@ -20,6 +20,9 @@ import { readToEnd } from "../../testbed/read-topic.js";
 import { readPosition } from "../../operator/autoscale/observe-lag.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 import { createTopicsAndWait } from "../../runtime/kafka/ensure-topic.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { startClickHouse } from "../../testbed/clickhouse.js";
 
 const env = testbedEnv();
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -198,6 +201,53 @@ describe("the aggregation worker on the real testbed", () => {
     expect(c!.partitions[0]!.metadata).toMatch(/^\{"v":2,/);
   }, 180_000);
 
+  it("partitions paused while a write hangs and revoked while paused are read again when they come back", async () => {
+    // ClickHouse goes away while a flush writes closed windows; late rows pile up past the
+    // pending limit, so the worker pauses fetching. A second member joins and leaves: the
+    // eager rebalance hands every partition back to a new, unpaused session while the client
+    // still holds the old pause. Without a resume there, nothing would be read again.
+    const dir = mkdtempSync(join(tmpdir(), "sluice-agg-pause-"));
+    const ch = await startClickHouse({ dir, logDir: dir });
+    cleanups.push(() => ch.servers[0]!.stop());
+    const job = await setup({ partitions: 6, maxOutOfOrderness: "10s", allowedLateness: "0s" });
+    const registry = createRegistry(false);
+    const handle = await startAggregation({ aggregation: job, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: ch.url, registry, logger: process.env.AGG_TEST_LOGS ? undefined : silentLogger, tickMs: 100, backoff: { initialMs: 100, maxMs: 1000 }, maxPendingOutputs: 10 });
+    cleanups.push(() => handle.stop());
+    const read = async () => Number(/sluice_aggregation_events_read_total\{[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+
+    await ch.servers[0]!.stop();
+    const campaigns = Array.from({ length: 60 }, (_, c) => `c${c}`);
+    const onTime = campaigns.flatMap((c) => [0, 1, 2].map((i) => ev(`${c}-${i}`, c, T0 + i * 1000, 1, `u${i}`)));
+    await produce(job, onTime);
+    await sentinels(job); // closes every window above: their write now hangs on ClickHouse
+    const openWindows = async () => Number(/sluice_aggregation_open_windows\{[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? -1);
+    await waitFor("the closed windows' write in flight", async () => ((await read()) >= onTime.length + job.stream.partitions && (await openWindows()) === job.stream.partitions ? true : undefined), { timeoutMs: 60_000 });
+    const late = Array.from({ length: 40 }, (_, i) => ev(`late-${i}`, `c${i}`, T0 + 5000, 1, "late"));
+    await produce(job, late);
+    await waitFor("late rows past the pending limit while the write hangs", async () => ((await read()) >= onTime.length + job.stream.partitions + 11 ? true : undefined), { timeoutMs: 60_000 });
+
+    // A bare member of the group: it fetches what it is given and commits nothing.
+    const member = kafkaClient(env.kafkaBrokers, "aggregation-test-member").consumer({ groupId: job.groupId });
+    await member.connect();
+    const memberPartitions = new Set<number>();
+    await member.subscribe({ topics: [job.stream.topic] });
+    await member.run({ eachBatch: async ({ batch }) => void memberPartitions.add(batch.partition) });
+    try {
+      await waitFor("the second member fetching", async () => (memberPartitions.size > 0 ? true : undefined), { timeoutMs: 90_000 });
+    } finally {
+      await member.disconnect();
+    }
+    await ch.restart();
+    const high = async () => (await admin.fetchTopicOffsets(job.stream.topic)).reduce((n, p) => n + Number(p.high), 0);
+    // Open (sentinel) windows hold the committed offset back: the checkpoint's read position counts.
+    const readTotal = async () => (await admin.fetchOffsets({ groupId: job.groupId, topics: [job.stream.topic] }))[0]!.partitions.reduce((n, p) => n + readPosition(Number(p.offset), p.metadata), 0);
+    await waitFor("every record read and committed", async () => ((await readTotal()) === (await high()) ? true : undefined), { timeoutMs: 120_000 });
+    const expected = campaigns.map((campaign) => ({ ws: T0 / 1000, campaign, n: 3, spend: 3, users: 3 })).sort(byKey);
+    await waitFor("the closed windows written", async () => ((await results(job, false, true, ch.url)).length === expected.length ? true : undefined), { timeoutMs: 30_000 });
+    expect(await results(job, false, true, ch.url)).toEqual(expected);
+    await expect(Promise.race([handle.failed, Promise.resolve("alive")])).resolves.toBe("alive");
+  }, 300_000);
+
   it("with earlyFirings 5s, an event's contribution is visible in the aggregate table within 10 s", async () => {
     const job = await setup({ partitions: 1, maxOutOfOrderness: "10s", allowedLateness: "0s", earlyFirings: "5s" });
     await run(job, 100);
@@ -250,8 +300,8 @@ function simulate(events: Ev[], oooMs: number, latenessMs: number): { results: R
 const byKey = (a: Result, b: Result) => a.ws - b.ws || a.campaign.localeCompare(b.campaign);
 
 /** The documented read: FINAL, without retracted rows; sentinel windows left out. */
-async function results(job: CompiledAggregationJob, withVersion = false, beforeSentinel = true): Promise<(Result & { version: number })[]> {
-  const ch = createClient({ url: env.clickhouseUrl });
+async function results(job: CompiledAggregationJob, withVersion = false, beforeSentinel = true, clickhouseUrl = env.clickhouseUrl): Promise<(Result & { version: number })[]> {
+  const ch = createClient({ url: clickhouseUrl });
   try {
     const where = beforeSentinel ? `AND window_start < toDateTime(${Math.floor(SENTINEL_TIME / 1000)})` : "";
     const rs = await ch.query({

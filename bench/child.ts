@@ -15,6 +15,7 @@ export interface Child {
 }
 
 const live = new Set<ChildProcess>();
+let profiled = 0;
 
 /** Kills every child still running: for the run's hard deadline and for errors. */
 export function killAllChildren(): void {
@@ -22,8 +23,12 @@ export function killAllChildren(): void {
 }
 
 export async function startChild(script: "worker" | "load" | "bare" | "aggregate", args: Record<string, string> = {}): Promise<Child> {
+  // BENCH_PROFILE_DIR: every bench process writes a V8 CPU profile there when it exits
+  // (make bench-profile); the figures of such a run carry the profiler's cost.
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${script}-${Date.now()}-${profiled++}.cpuprofile`] : [];
   const proc = fork(join(import.meta.dirname, "children", `${script}.ts`), [JSON.stringify(args)], {
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", "tsx", ...profile],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     // kafkajs's one-time notice about its v2 partitioner (the bare kafkajs producer
     // baseline) is noise in a report.

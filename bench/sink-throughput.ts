@@ -4,7 +4,8 @@
  * the testbed broker has no initial rebalance delay). Three readers of the same topic:
  * the Sluice sink, a bare eachBatch + JSONEachRow insert loop on the port's (librdkafka)
  * consumer (the baseline), and ClickHouse's own Kafka table engine with a materialized
- * view, when the server has it.
+ * view, when the server has it. Then two Sluice sink processes in one group drain it again:
+ * the scale-out efficiency the capacity plan uses.
  */
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
@@ -40,6 +41,22 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   }
   console.log(`  sluice sink: ${sluice.rows} rows in ${sluice.ms} ms`);
 
+  // Scale-out: two worker processes in one (new) group drain the same backlog, as two pods
+  // of a Sink would. Started one after the other, so the run includes the rebalance.
+  const pair = await Promise.all([startChild("worker", childEnv), startChild("worker", childEnv)]);
+  let two: Drain & { cpuMs: number };
+  try {
+    const before = await Promise.all(pair.map((w) => w.stats()));
+    const t0 = Date.now();
+    for (const w of pair) await w.call("startSink", { namespace: p.stream.namespace, table: "sink_scaleout", groupId: `${p.sink.groupId}.scale-out` });
+    const drain = await waitForRows(ctx.ch, tableRef({ ...p.sink, table: "sink_scaleout" }), n, t0, cfg.drainTimeoutMs);
+    const after = await Promise.all(pair.map((w) => w.stats()));
+    two = { ...drain, cpuMs: after.reduce((c, a, i) => c + a.cpuMs - before[i]!.cpuMs, 0) };
+  } finally {
+    await Promise.all(pair.map((w) => w.stop()));
+  }
+  console.log(`  two sluice sinks: ${two.rows} rows in ${two.ms} ms`);
+
   const bareSink = { ...p.sink, table: "sink_bare" };
   await ensureSinkTable(ctx.ch, bareSink, ctx.features);
   const bare = await startChild("bare", childEnv);
@@ -62,9 +79,18 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   const incomplete = (d: Drain, who: string) => (d.complete ? undefined : `${who} did not drain within ${cfg.drainTimeoutMs / 1000} s (${d.rows}/${n} rows)`);
   const bench = `2 sink (drain ${n} records)`;
   const notes = [incomplete(sluice, "the Sluice sink"), incomplete(base, "the bare loop")].filter(Boolean).join("; ");
+  const perCpu = (d: Drain & { cpuMs: number }) => (d.rows * 1000) / d.cpuMs;
   const figures = [
     figure({ bench, metric: "rows/s (wall)", unit: "rows/s", value: rate(sluice), baseline: "bare consume+insert loop", baselineValue: rate(base), ...(notes ? { note: notes } : {}) }),
     figure({ bench, metric: "rows per CPU-second", unit: "rows/s/core", value: (sluice.rows * 1000) / sluice.cpuMs, baseline: "bare consume+insert loop", baselineValue: (base.rows * 1000) / base.cpuMs, note: "rows per CPU-second of the sink process (ClickHouse's own CPU not counted)" }),
+    // What a second worker costs per row (rebalance, smaller batches per partition): the
+    // capacity plan divides per-core figures by it. Wall time is not used: on 2 cores the
+    // two workers share them with Kafka and ClickHouse.
+    figure({
+      bench, metric: "scale-out efficiency 1->2 sink workers (rows per CPU-second, 2 workers / 1)", unit: "fraction", value: perCpu(two) / perCpu(sluice), baseline: "1 worker", baselineValue: 1,
+      note: `2 worker processes in one group: ${Math.round(perCpu(two))} rows per CPU-second (both processes) vs 1 worker's ${Math.round(perCpu(sluice))}${incomplete(two, "; the pair") ?? ""}`,
+    }),
+    figure({ bench, metric: "rows/s (wall), 2 workers", unit: "rows/s", value: rate(two), baseline: "1 worker", baselineValue: rate(sluice), note: "on this 2-core machine the workers share the cores with Kafka and ClickHouse: wall time does not scale here" }),
   ];
   if (engine.available) {
     figures.push(figure({
@@ -74,5 +100,5 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   } else {
     figures.push(figure({ bench, metric: "ClickHouse Kafka engine + MV rows/s", unit: "rows/s", value: null, baseline: "bare consume+insert loop", baselineValue: rate(base), note: `not measured: ${engine.reason}` }));
   }
-  return { figures, detail: { topic: p.stream.topic, records: n, sluice, bare: base, kafkaEngine: engine } };
+  return { figures, detail: { topic: p.stream.topic, records: n, sluice, twoWorkers: two, bare: base, kafkaEngine: engine } };
 }

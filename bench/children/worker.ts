@@ -22,9 +22,10 @@ serve({
     collector = await startCollector({ streams: [p.stream], secrets: p.secrets, kafkaBrokers: brokers, port: 0, registry });
     return { url: collector.url };
   },
-  startSink: async ({ namespace, table }: { namespace: string; table: string }) => {
+  startSink: async ({ namespace, table, groupId }: { namespace: string; table: string; groupId?: string }) => {
     const p = benchPipeline(namespace, database, table);
-    const sink = await startSink({ sink: p.sink, kafkaBrokers: brokers, clickhouseUrl, registry, logger: silentLogger });
+    // Another group reads the same backlog again (the scale-out run).
+    const sink = await startSink({ sink: groupId ? { ...p.sink, groupId } : p.sink, kafkaBrokers: brokers, clickhouseUrl, registry, logger: silentLogger });
     sink.failed.catch((err: Error) => {
       console.error(`bench worker: sink failed: ${err.message}`);
       process.exit(1);

@@ -49,7 +49,7 @@ export async function aggregationBenchmarks(ctx: BenchContext): Promise<{ figure
     eventMinutes: cfg.aggEventMinutes,
     startMs: Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000,
   };
-  const filler = await startChild("aggregate", childEnv);
+  const filler = await startChild("aggregate", childEnv, "aggregation-filler");
   try {
     const f = await filler.call<{ ms: number }>("fill", { topic, shape, partitions }, 300_000);
     console.log(`  pre-filled ${topic} with ${shape.events} records (+${partitions} sentinels) in ${f.ms} ms`);
@@ -60,7 +60,7 @@ export async function aggregationBenchmarks(ctx: BenchContext): Promise<{ figure
   const total = ends.reduce((s, o) => s + o.high, 0);
   const groups: string[] = [];
 
-  const bare = await startChild("aggregate", childEnv);
+  const bare = await startChild("aggregate", childEnv, "aggregation-bare-parse");
   let base: Drain;
   try {
     const groupId = `bench.${ctx.runId}.aggregation.bare`;
@@ -127,7 +127,7 @@ export async function aggregationBenchmarks(ctx: BenchContext): Promise<{ figure
 /** A fresh worker process from start until its committed offsets reach every partition's sentinel. */
 async function workerDrain(ctx: BenchContext, childEnv: Record<string, string>, namespace: string, kind: WindowKind, ends: { partition: number; high: number }[], groups: string[]) {
   const { cfg } = ctx;
-  const worker = await startChild("aggregate", childEnv);
+  const worker = await startChild("aggregate", childEnv, `aggregation-${kind}`);
   try {
     const before = await worker.stats();
     const t0 = Date.now();
@@ -175,7 +175,7 @@ async function workerDrain(ctx: BenchContext, childEnv: Record<string, string>, 
 }
 
 async function memoryIn(childEnv: Record<string, string>, method: "memEngine" | "memMap", args: unknown): Promise<MemResult> {
-  const child: Child = await startChild("aggregate", childEnv);
+  const child: Child = await startChild("aggregate", childEnv, "aggregation-state");
   try {
     return await child.call<MemResult>(method, args, 300_000);
   } finally {

@@ -22,11 +22,12 @@ export function killAllChildren(): void {
   for (const c of live) c.kill("SIGKILL");
 }
 
-export async function startChild(script: "worker" | "load" | "bare" | "aggregate", args: Record<string, string> = {}): Promise<Child> {
+/** `role` names the process's CPU profile (make bench-profile); the script name by default. */
+export async function startChild(script: "worker" | "load" | "bare" | "aggregate", args: Record<string, string> = {}, role: string = script): Promise<Child> {
   // BENCH_PROFILE_DIR: every bench process writes a V8 CPU profile there when it exits
   // (make bench-profile); the figures of such a run carry the profiler's cost.
   const profileDir = process.env.BENCH_PROFILE_DIR;
-  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${script}-${Date.now()}-${profiled++}.cpuprofile`] : [];
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${String(profiled++).padStart(2, "0")}-${role}.cpuprofile`] : [];
   const proc = fork(join(import.meta.dirname, "children", `${script}.ts`), [JSON.stringify(args)], {
     execArgv: ["--import", "tsx", ...profile],
     stdio: ["ignore", "inherit", "inherit", "ipc"],

@@ -29,8 +29,8 @@ export async function collectorThroughput(ctx: BenchContext): Promise<CollectorT
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
   const shape = { perRequest: cfg.perRequest, concurrency: cfg.concurrency, tenants: p.tenants };
 
-  const worker = await startChild("worker", childEnv);
-  const load = await startChild("load", childEnv);
+  const worker = await startChild("worker", childEnv, "collector");
+  const load = await startChild("load", childEnv, "collector-load");
   let sluice: Burst & { cpuMs: number };
   try {
     const { url } = await worker.call<{ url: string }>("startCollector", { namespace: p.stream.namespace });
@@ -45,7 +45,7 @@ export async function collectorThroughput(ctx: BenchContext): Promise<CollectorT
   }
 
   const bareProducer = async (producer: "kafkajs" | "librdkafka", tag: string) => {
-    const bare = await startChild("bare", { ...childEnv, producer });
+    const bare = await startChild("bare", { ...childEnv, producer }, `bare-producer-${producer}`);
     try {
       const args = { topic: p.stream.topic, perRequest: cfg.perRequest, concurrency: cfg.concurrency };
       await bare.call("produce", { ...args, prefix: `${ctx.runId}-${tag}w`, events: Math.min(5_000, cfg.collectorEvents) });

@@ -96,8 +96,8 @@ async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
   const { cfg } = ctx;
   const p = await ctx.newPipeline("bench-l", `latency_sluice_${Math.round(rate)}`);
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
-  const worker = await startChild("worker", childEnv);
-  const load = await startChild("load", childEnv);
+  const worker = await startChild("worker", childEnv, "latency-collector-sink");
+  const load = await startChild("load", childEnv, "latency-load");
   try {
     await worker.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
     const { url } = await worker.call<{ url: string }>("startCollector", { namespace: p.stream.namespace });
@@ -115,7 +115,7 @@ async function barePath(ctx: BenchContext, rate: number): Promise<PathRun> {
   const p = await ctx.newPipeline("bench-lb", `latency_bare_${Math.round(rate)}`);
   await ensureSinkTable(ctx.ch, p.sink, ctx.features);
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
-  const bare = await startChild("bare", childEnv);
+  const bare = await startChild("bare", childEnv, "latency-bare");
   try {
     await bare.call("consume", { topic: p.stream.topic, groupId: p.sink.groupId, table: tableRef(p.sink), dateTime64: ctx.features.dateTime64 });
     const prefix = `${ctx.runId}-b${Math.round(rate)}`;

@@ -20,7 +20,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
   const n = cfg.sinkRecords;
 
-  const filler = await startChild("bare", childEnv);
+  const filler = await startChild("bare", childEnv, "sink-filler");
   try {
     await filler.call("produce", { topic: p.stream.topic, prefix: `${ctx.runId}-s`, events: n, perRequest: 500, concurrency: 8 }, 300_000);
   } finally {
@@ -28,7 +28,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   }
   console.log(`  pre-filled ${p.stream.topic} with ${n} records`);
 
-  const worker = await startChild("worker", childEnv);
+  const worker = await startChild("worker", childEnv, "sink");
   let sluice: Drain & { cpuMs: number };
   try {
     const before = await worker.stats();
@@ -43,7 +43,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
 
   // Scale-out: two worker processes in one (new) group drain the same backlog, as two pods
   // of a Sink would. Started one after the other, so the run includes the rebalance.
-  const pair = await Promise.all([startChild("worker", childEnv), startChild("worker", childEnv)]);
+  const pair = await Promise.all([startChild("worker", childEnv, "sink-pair-a"), startChild("worker", childEnv, "sink-pair-b")]);
   let two: Drain & { cpuMs: number };
   try {
     const before = await Promise.all(pair.map((w) => w.stats()));
@@ -59,7 +59,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
 
   const bareSink = { ...p.sink, table: "sink_bare" };
   await ensureSinkTable(ctx.ch, bareSink, ctx.features);
-  const bare = await startChild("bare", childEnv);
+  const bare = await startChild("bare", childEnv, "sink-bare-loop");
   let base: Drain & { cpuMs: number };
   try {
     const before = await bare.stats();

@@ -45,16 +45,21 @@ import { WatermarkTracker } from "./watermark.js";
 import {
   addEvent,
   groupKeyOf,
+  groupRowOf,
+  measureLayout,
   mergeWindowState,
   newWindowState,
   resultRow,
-  windowId,
+  sameGroupRow,
   type AggregationEvent,
   type Firing,
+  type GroupKey,
+  type MeasureLayout,
   type ResultRow,
+  type WindowInterval,
   type WindowState,
 } from "./window-state.js";
-import { fixedWindowsFor, mergeSession, sessionFor, type Interval } from "./windows.js";
+import { mergeSession, sessionFor, type Interval } from "./windows.js";
 
 export type { AggregationEvent, Firing, ResultRow } from "./window-state.js";
 
@@ -96,9 +101,27 @@ export class AggregationEngine {
   private watermarkMs = Number.NEGATIVE_INFINITY;
   /** Per partition newest event time (decisions) and idleness (firing). */
   private readonly tracker: WatermarkTracker;
-  private readonly windows = new Map<string, WindowState>();
-  private readonly sessions = new Map<string, WindowState[]>();
-  /** Windows by the partition whose decision watermark may drop them (ALL: every owned one). */
+  /**
+   * Open windows by group: a group's fixed windows (looked up by start) or its sessions (in
+   * the order they were tracked). One window is held as is, more in an array.
+   */
+  private readonly groups = new Map<GroupKey, WindowState | WindowState[]>();
+  /** Fixed windows' intervals, one per window start, shared by its groups. */
+  private readonly intervals = new Map<number, WindowInterval>();
+  /** Every open window, in the order tracked (a linked list through the states). */
+  private head: WindowState | undefined;
+  private tail: WindowState | undefined;
+  private openWindows = 0;
+  private readonly layout: MeasureLayout;
+  /** Tumbling or sliding windows (not sessions). */
+  private readonly fixed: boolean;
+  /** Window starts of the event being folded (fixed windows), newest first. */
+  private readonly starts: number[] = [];
+  /**
+   * With groupsInOnePartition: windows by the partition whose decision watermark may drop
+   * them. Otherwise every owned partition may feed every window, and the list of open
+   * windows is the one bucket (ALL).
+   */
   private readonly dropBuckets = new Map<number, Set<WindowState>>();
   private readonly nextDropMs = new Map<number, number>();
   private nextFireMs = Number.POSITIVE_INFINITY;
@@ -123,6 +146,8 @@ export class AggregationEngine {
   ) {
     this.tracker = new WatermarkTracker(config.maxOutOfOrdernessMs, config.idleTimeoutMs);
     this.localGroups = config.groupsInOnePartition === true;
+    this.layout = measureLayout(config);
+    this.fixed = config.window.type !== "session";
     const now = clock();
     this.nextEarlyAtMs = now + (config.earlyFiringsMs ?? 0);
     if (resume) this.restore(resume, now);
@@ -170,7 +195,7 @@ export class AggregationEngine {
     this.advanceTo(this.tracker.current(nowMs), out);
     const every = this.config.earlyFiringsMs;
     if (every !== undefined && nowMs >= this.nextEarlyAtMs) {
-      if (this.config.window.type !== "session") for (const s of this.windows.values()) if (s.dirty && !s.firedOnTime) this.emit(s, "early", out);
+      if (this.config.window.type !== "session") for (let s = this.head; s !== undefined; s = s.next) if (s.dirty && !s.firedOnTime) this.emit(s, "early", out);
       this.nextEarlyAtMs = nowMs + every;
     }
     return out;
@@ -180,7 +205,11 @@ export class AggregationEngine {
   finish(): Output[] {
     const out: Output[] = [];
     this.advanceTo(Number.POSITIVE_INFINITY, out);
-    for (const s of [...this.windows.values()]) this.close(s, out);
+    for (let s = this.head; s !== undefined; ) {
+      const next = s.next;
+      this.close(s, out);
+      s = next;
+    }
     return out;
   }
 
@@ -211,13 +240,9 @@ export class AggregationEngine {
   }
 
   stateSize(): StateSize {
-    const groups = new Set<string>();
     let eventIds = 0;
-    for (const s of this.windows.values()) {
-      groups.add(s.groupKey);
-      eventIds += s.ids.size;
-    }
-    return { windows: this.windows.size, groups: groups.size, eventIds };
+    for (let s = this.head; s !== undefined; s = s.next) eventIds += s.idCount;
+    return { windows: this.openWindows, groups: this.groups.size, eventIds };
   }
 
   /** Per owned partition: the earliest offset an open window needs, and the newest event time before it. */
@@ -227,11 +252,11 @@ export class AggregationEngine {
       const next = this.nextOffsets.get(p) ?? this.resumeCommits.get(p);
       if (next !== undefined) cut.set(p, { offset: next, maxEventTimeMs: this.maxEventTime(p) });
     }
-    for (const s of this.windows.values()) {
-      for (const [p, first] of s.firstSeen) {
+    for (let s = this.head; s !== undefined; s = s.next) {
+      s.forEachFirst((p, offset, maxEventTimeMs) => {
         const c = cut.get(p);
-        if (c !== undefined && first.offset < c.offset) cut.set(p, { offset: first.offset, maxEventTimeMs: first.maxEventTimeMs });
-      }
+        if (c !== undefined && offset < c.offset) cut.set(p, { offset, maxEventTimeMs });
+      });
     }
     return cut;
   }
@@ -257,7 +282,7 @@ export class AggregationEngine {
   /** The lowest decision watermark among the partitions that may still feed `s`. */
   private horizon(s: WindowState, maxOf: (p: number) => number): number {
     let h = Number.POSITIVE_INFINITY;
-    for (const p of this.localGroups ? s.firstSeen.keys() : this.tracker.owned()) h = Math.min(h, maxOf(p) - this.config.maxOutOfOrdernessMs);
+    for (const p of this.localGroups ? s.partitions() : this.tracker.owned()) h = Math.min(h, maxOf(p) - this.config.maxOutOfOrdernessMs);
     return h;
   }
 
@@ -270,22 +295,56 @@ export class AggregationEngine {
   private foldFixed(e: AggregationEvent, decision: number, out: Output[]): { windows: Interval[]; counted: boolean } {
     const w = this.config.window;
     if (w.type === "session") throw new Error("foldFixed called for a session window");
-    const g = groupKeyOf(this.config.groupBy, e.row);
+    const key = groupKeyOf(this.config.groupBy, e.row);
     const missed: Interval[] = [];
     let counted = false;
-    for (const interval of fixedWindowsFor(e.eventTimeMs, w.sizeMs, w.slideMs)) {
-      if (interval.end + this.config.allowedLatenessMs <= decision) {
-        missed.push(interval);
+    // The event's windows (as fixedWindowsFor), oldest first: [start, start + size) for
+    // every start a multiple of slide with t - size < start <= t.
+    const t = e.eventTimeMs;
+    const starts = this.starts;
+    starts.length = 0;
+    for (let start = Math.floor(t / w.slideMs) * w.slideMs; start > t - w.sizeMs; start -= w.slideMs) starts.push(start);
+    for (let j = starts.length - 1; j >= 0; j--) {
+      const start = starts[j]!;
+      const end = start + w.sizeMs;
+      if (end + this.config.allowedLatenessMs <= decision) {
+        missed.push({ start, end });
         continue;
       }
       counted = true;
-      const id = windowId({ groupKey: g.key, ...interval });
-      let s = this.windows.get(id);
-      if (!s) this.track((s = newWindowState(this.config, g, interval)));
+      let s = this.fixedWindow(key, start);
+      if (!s) {
+        let interval = this.intervals.get(start);
+        if (!interval) this.intervals.set(start, (interval = { start, end, refs: 0 }));
+        this.track((s = this.newState(key, e, interval)));
+      }
       this.fold(s, e);
       this.fireIfClosed(s, out);
     }
     return { windows: missed, counted };
+  }
+
+  /** The group's open fixed window starting at `start` (a group's fixed windows are sorted by start). */
+  private fixedWindow(key: GroupKey, start: number): WindowState | undefined {
+    const open = this.groups.get(key);
+    if (open === undefined) return undefined;
+    if (!Array.isArray(open)) return open.start === start ? open : undefined;
+    const i = startIndex(open, start);
+    return i < open.length && open[i]!.start === start ? open[i] : undefined;
+  }
+
+  private groupWindows(key: GroupKey): WindowState[] {
+    const open = this.groups.get(key);
+    return open === undefined ? [] : Array.isArray(open) ? open : [open];
+  }
+
+  /** A new window for e's group; its group row is the one of the group's other windows when equal. */
+  private newState(key: GroupKey, e: AggregationEvent, interval: WindowInterval): WindowState {
+    const open = this.groups.get(key);
+    const other = open === undefined ? undefined : Array.isArray(open) ? open[0] : open;
+    const groupBy = this.config.groupBy;
+    const group = other !== undefined && sameGroupRow(groupBy, other.group, e.row) ? other.group : groupRowOf(groupBy, e.row);
+    return newWindowState(this.layout, interval, other !== undefined ? other.groupKey : key, group);
   }
 
   private foldSession(e: AggregationEvent, decision: number): { windows: Interval[]; counted: boolean } {
@@ -293,29 +352,29 @@ export class AggregationEngine {
     if (w.type !== "session") throw new Error("foldSession called for a fixed window");
     const own = sessionFor(e.eventTimeMs, w.gapMs);
     if (own.end + this.config.allowedLatenessMs <= decision) return { windows: [own], counted: false };
-    const g = groupKeyOf(this.config.groupBy, e.row);
-    const { absorbed, merged } = mergeSession(this.sessions.get(g.key) ?? [], own);
+    const key = groupKeyOf(this.config.groupBy, e.row);
+    const { absorbed, merged } = mergeSession(this.groupWindows(key), own);
     const [base, ...others] = absorbed;
-    const s = base ?? newWindowState(this.config, g, merged);
+    const s = base ?? this.newState(key, e, { start: merged.start, end: merged.end, refs: 0 });
     if (base) {
       for (const o of others) {
-        mergeWindowState(base, o);
+        mergeWindowState(this.layout, base, o);
         this.untrack(o);
       }
       if (base.start !== merged.start || base.end !== merged.end) {
         this.untrack(base);
-        base.start = merged.start;
-        base.end = merged.end;
+        base.w.start = merged.start;
+        base.w.end = merged.end;
       }
     }
-    if (!this.windows.has(windowId(s))) this.track(s);
+    if (!s.tracked) this.track(s);
     this.fold(s, e);
     return { windows: [], counted: true };
   }
 
   private fold(s: WindowState, e: AggregationEvent): void {
-    const feeds = !s.firstSeen.has(e.partition);
-    if (!addEvent(this.config, s, e, this.maxEventTime(e.partition))) this.duplicates++;
+    const feeds = !s.fedBy(e.partition);
+    if (!addEvent(this.layout, s, e, this.maxEventTime(e.partition))) this.duplicates++;
     if (feeds && this.localGroups) this.bucket(e.partition, s);
   }
 
@@ -331,7 +390,7 @@ export class AggregationEngine {
     this.watermarkMs = candidateMs;
     if (candidateMs < this.nextFireMs || this.config.window.type === "session") return;
     let next = Number.POSITIVE_INFINITY;
-    for (const s of this.windows.values()) {
+    for (let s = this.head; s !== undefined; s = s.next) {
       if (s.firedOnTime) continue;
       if (candidateMs >= s.end) {
         s.firedOnTime = true;
@@ -347,11 +406,21 @@ export class AggregationEngine {
     const reached = this.localGroups ? this.decisionWatermark(p) : this.lowestDecisionWatermark();
     if (reached < (this.nextDropMs.get(key) ?? Number.POSITIVE_INFINITY)) return;
     let next = Number.POSITIVE_INFINITY;
-    for (const s of [...(this.dropBuckets.get(key) ?? [])]) {
-      const at = this.dropAt(s);
-      // Every owned partition may feed a window unless groups live in one partition.
-      if ((this.localGroups ? this.horizon(s, (q) => this.maxEventTime(q)) : reached) >= at) this.close(s, out);
-      else next = Math.min(next, at);
+    if (this.localGroups) {
+      for (const s of [...(this.dropBuckets.get(key) ?? [])]) {
+        const at = this.dropAt(s);
+        if (this.horizon(s, (q) => this.maxEventTime(q)) >= at) this.close(s, out);
+        else next = Math.min(next, at);
+      }
+    } else {
+      // Every owned partition may feed every window: all open windows are the bucket.
+      for (let s = this.head; s !== undefined; ) {
+        const after = s.next;
+        const at = this.dropAt(s);
+        if (reached >= at) this.close(s, out);
+        else next = Math.min(next, at);
+        s = after;
+      }
     }
     this.nextDropMs.set(key, next);
   }
@@ -372,7 +441,7 @@ export class AggregationEngine {
   }
 
   private emit(s: WindowState, firing: Firing, out: Output[]): void {
-    if (!this.suppressed(s)) out.push({ kind: "result", row: resultRow(this.config, s, firing) });
+    if (!this.suppressed(s)) out.push({ kind: "result", row: resultRow(this.layout, s, firing) });
     s.dirty = false;
   }
 
@@ -385,14 +454,21 @@ export class AggregationEngine {
   }
 
   private track(s: WindowState): void {
-    this.windows.set(windowId(s), s);
-    if (this.config.window.type === "session") {
-      const list = this.sessions.get(s.groupKey);
-      if (list) list.push(s);
-      else this.sessions.set(s.groupKey, [s]);
-    }
-    if (!this.localGroups) this.bucket(ALL, s);
-    else for (const p of s.firstSeen.keys()) this.bucket(p, s);
+    s.tracked = true;
+    s.prev = this.tail;
+    s.next = undefined;
+    if (this.tail) this.tail.next = s;
+    else this.head = s;
+    this.tail = s;
+    this.openWindows++;
+    const open = this.groups.get(s.groupKey);
+    if (open === undefined) this.groups.set(s.groupKey, s);
+    else if (!Array.isArray(open)) this.groups.set(s.groupKey, this.fixed && s.start < open.start ? [s, open] : [open, s]);
+    else if (this.fixed) open.splice(startIndex(open, s.start), 0, s);
+    else open.push(s);
+    if (this.fixed) s.w.refs++;
+    if (!this.localGroups) this.noteDropAt(ALL, s);
+    else for (const p of s.partitions()) this.bucket(p, s);
     if (!s.firedOnTime) this.nextFireMs = Math.min(this.nextFireMs, s.end);
   }
 
@@ -400,18 +476,45 @@ export class AggregationEngine {
     let b = this.dropBuckets.get(key);
     if (!b) this.dropBuckets.set(key, (b = new Set()));
     b.add(s);
+    this.noteDropAt(key, s);
+  }
+
+  private noteDropAt(key: number, s: WindowState): void {
     this.nextDropMs.set(key, Math.min(this.nextDropMs.get(key) ?? Number.POSITIVE_INFINITY, this.dropAt(s)));
   }
 
   private untrack(s: WindowState): void {
-    this.windows.delete(windowId(s));
+    if (!s.tracked) return;
+    s.tracked = false;
+    if (s.prev) s.prev.next = s.next;
+    else this.head = s.next;
+    if (s.next) s.next.prev = s.prev;
+    else this.tail = s.prev;
+    s.prev = s.next = undefined;
+    this.openWindows--;
     for (const b of this.dropBuckets.values()) b.delete(s);
-    const list = this.sessions.get(s.groupKey);
-    if (!list) return;
-    const rest = list.filter((x) => x !== s);
-    if (rest.length > 0) this.sessions.set(s.groupKey, rest);
-    else this.sessions.delete(s.groupKey);
+    const open = this.groups.get(s.groupKey);
+    if (open === s) this.groups.delete(s.groupKey);
+    else if (Array.isArray(open)) {
+      const i = this.fixed ? startIndex(open, s.start) : open.indexOf(s);
+      if (i >= 0) open.splice(i, 1);
+      if (open.length === 0) this.groups.delete(s.groupKey);
+    }
+    if (this.fixed && --s.w.refs === 0) this.intervals.delete(s.start);
   }
+}
+
+/** The first index in `windows` (sorted by start) whose start is not below `start`; newest last, so searched from the end. */
+function startIndex(windows: readonly WindowState[], start: number): number {
+  let hi = windows.length;
+  if (hi === 0 || windows[hi - 1]!.start < start) return hi;
+  let lo = 0;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (windows[mid]!.start < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function lateReason(missed: Interval[], counted: boolean, partition: number, decision: number, latenessMs: number): string {

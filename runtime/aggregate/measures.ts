@@ -1,6 +1,8 @@
 /**
  * Measure accumulators. Each supports add (one event), merge (session windows that grow
  * together) and result (the FULL value of the window so far — never an increment).
+ * They define the semantics; the engine keeps the same values in the window state's compact
+ * slots (window-state.ts, tested against these), with these helpers.
  * Missing or null field values are skipped by every measure but count, which counts events.
  */
 import type { Row } from "../events/check-event.js";
@@ -43,7 +45,7 @@ export function measureInput(m: CompiledMeasure, row: Row): Value {
 
 // int64 values beyond 2^53 arrive as decimal strings; sums and averages read them as
 // numbers (losing low digits there, as Float64 would).
-function numeric(v: Value): number | undefined {
+export function numeric(v: Value): number | undefined {
   if (typeof v === "number") return v;
   if (typeof v === "string" && v.trim() !== "") {
     const n = Number(v);
@@ -53,7 +55,7 @@ function numeric(v: Value): number | undefined {
 }
 
 // Distinctness is by type and value: the number 1 and the string "1" differ.
-function distinctKey(v: Value): string | undefined {
+export function distinctKey(v: Value): string | undefined {
   if (v === null || v === undefined) return undefined;
   return `${typeof v === "string" ? "s" : typeof v === "number" ? "n" : "b"}${String(v)}`;
 }

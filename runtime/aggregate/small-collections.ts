@@ -1,5 +1,6 @@
 /**
- * A Set and a Map for the window state's per-key collections, which almost always hold one
+ * A Set and a Map for small per-key collections (the uniqExact accumulator; the window state
+ * itself now inlines its first entries, window-state.ts), which almost always hold one
  * entry: a window's event ids when each group sees one event per window, the partitions
  * that fed it (one: the group-by is usually the partition key), a uniqExact's values. A
  * V8 Set or Map with one entry costs ~150-200 bytes (the object and its hash table); these

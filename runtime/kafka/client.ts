@@ -4,7 +4,7 @@
  * librdkafka's binding lacks). Everything else asks this function for its clients.
  */
 import { confluentConsumer } from "./confluent/consumer.js";
-import { confluentProducer } from "./confluent/producer.js";
+import { confluentNativeProducer } from "./confluent/native-producer.js";
 import { commitGroupOffsets } from "./confluent/group-offsets.js";
 import { confluentReader } from "./confluent/reader.js";
 import { confluentTransactionalProducer } from "./confluent/transactional-producer.js";
@@ -13,7 +13,7 @@ import type { KafkaClient } from "./port.js";
 
 export function kafkaClient(brokers: string[], clientId: string): KafkaClient {
   return {
-    producer: (o) => confluentProducer(brokers, clientId, o),
+    producer: (o) => confluentNativeProducer(brokers, clientId, o),
     transactionalProducer: (id) => confluentTransactionalProducer(brokers, clientId, id),
     consumer: (o) => confluentConsumer(brokers, clientId, o),
     reader: () => confluentReader(brokers, clientId),

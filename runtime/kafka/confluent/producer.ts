@@ -8,12 +8,12 @@
 import type { KafkaProducer, OutMessage, ProducerOptions } from "../port.js";
 import { KafkaJS, quietLogger } from "./library.js";
 
-export function confluentProducer(brokers: string[], clientId: string, o: ProducerOptions = {}): KafkaProducer {
-  const idempotent = o.idempotent ?? true;
-  const producer = new KafkaJS.Kafka({}).producer({
+/** librdkafka's settings for every Sluice producer (the KafkaJS-shaped one here and native-producer.ts). */
+export function producerConfig(brokers: string[], clientId: string, o: ProducerOptions = {}): Record<string, unknown> {
+  return {
     "bootstrap.servers": brokers.join(","),
     "client.id": clientId,
-    "enable.idempotence": idempotent,
+    "enable.idempotence": o.idempotent ?? true,
     acks: -1,
     // A record fails only at this deadline; until then librdkafka retries it on whichever
     // broker leads its partition (retries are unbounded within the deadline).
@@ -24,6 +24,19 @@ export function confluentProducer(brokers: string[], clientId: string, o: Produc
     // on the partitions they were on before the move.
     partitioner: "murmur2_random",
     "allow.auto.create.topics": false,
+    // What the binding's KafkaJS-shaped layer adds (kafkaJSToRdKafkaConfig), written out so
+    // that native-producer.ts runs with the settings our fault tests were passed with.
+    "socket.timeout.ms": 30_000,
+    "socket.connection.setup.timeout.ms": 11_000,
+    "retry.backoff.ms": 300,
+    "retry.backoff.max.ms": 30_000,
+    "transaction.timeout.ms": 60_000,
+  };
+}
+
+export function confluentProducer(brokers: string[], clientId: string, o: ProducerOptions = {}): KafkaProducer {
+  const producer = new KafkaJS.Kafka({}).producer({
+    ...producerConfig(brokers, clientId, o),
     kafkaJS: { logger: quietLogger(clientId) as never },
   } as never);
   return {

@@ -1,12 +1,14 @@
 /**
  * Benchmark 1: collector events/s, and events per CPU-second of the collector process
- * (= per core), against two bare producers, each in its own process, sending the same
- * records to a topic of the same config with the same acks=all, batch size and
- * concurrency: kafkajs (the reference adapter) and librdkafka (the port's producer, the
- * collector's own client). The HTTP load generator runs in its own process, so no side
+ * (= per core), against bare producers, each in its own process, sending the same
+ * records to a topic of the same config with the same acks=all, idempotence, batch size
+ * and concurrency: kafkajs (the reference adapter), librdkafka through Confluent's
+ * KafkaJS-shaped API and through its native produce() (the collector's own client), and
+ * @platformatic/kafka. The HTTP load generator runs in its own process, so no side
  * is charged for generating load.
  */
 import { startChild } from "./child.js";
+import type { BareProducer } from "./children/bare.js";
 import type { BenchContext } from "./context.js";
 import { figure, type Figure } from "./report.js";
 
@@ -44,7 +46,7 @@ export async function collectorThroughput(ctx: BenchContext): Promise<CollectorT
     await worker.stop();
   }
 
-  const bareProducer = async (producer: "kafkajs" | "librdkafka", tag: string) => {
+  const bareProducer = async (producer: BareProducer, tag: string) => {
     const bare = await startChild("bare", { ...childEnv, producer }, `bare-producer-${producer}`);
     try {
       const args = { topic: p.stream.topic, perRequest: cfg.perRequest, concurrency: cfg.concurrency };
@@ -56,6 +58,8 @@ export async function collectorThroughput(ctx: BenchContext): Promise<CollectorT
   };
   const base = await bareProducer("kafkajs", "b");
   const rdkafka = await bareProducer("librdkafka", "r");
+  const native = await bareProducer("librdkafka-native", "n");
+  const platformatic = await bareProducer("platformatic", "p");
 
   const perSecond = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
   const sluiceRate = perSecond(sluice.accepted, sluice.wallMs);
@@ -66,9 +70,11 @@ export async function collectorThroughput(ctx: BenchContext): Promise<CollectorT
     figures: [
       figure({ bench, metric: "events/s per core", unit: "ev/s/core", value: perSecond(sluice.accepted, sluice.cpuMs), baseline: "bare kafkajs producer", baselineValue: perSecond(base.events, base.cpuMs), note: "events per CPU-second of the collector process vs of the producer process" }),
       figure({ bench, metric: "events/s per core", unit: "ev/s/core", value: perSecond(sluice.accepted, sluice.cpuMs), baseline: "bare librdkafka producer", baselineValue: perSecond(rdkafka.events, rdkafka.cpuMs) }),
+      figure({ bench, metric: "events/s per core", unit: "ev/s/core", value: perSecond(sluice.accepted, sluice.cpuMs), baseline: "bare librdkafka native produce()", baselineValue: perSecond(native.events, native.cpuMs) }),
+      figure({ bench, metric: "events/s per core", unit: "ev/s/core", value: perSecond(sluice.accepted, sluice.cpuMs), baseline: "bare @platformatic/kafka producer", baselineValue: perSecond(platformatic.events, platformatic.cpuMs) }),
       figure({ bench, metric: "events/s (wall)", unit: "ev/s", value: sluiceRate, baseline: "bare kafkajs producer", baselineValue: perSecond(base.events, base.wallMs), ...(refused > 0 ? { note: `${refused} events refused (statuses ${JSON.stringify(sluice.statuses)})` } : {}) }),
       figure({ bench, metric: "events/s (wall)", unit: "ev/s", value: sluiceRate, baseline: "bare librdkafka producer", baselineValue: perSecond(rdkafka.events, rdkafka.wallMs) }),
     ],
-    detail: { topic: p.stream.topic, collector: sluice, bareProducer: base, bareLibrdkafkaProducer: rdkafka },
+    detail: { topic: p.stream.topic, collector: sluice, bareProducer: base, bareLibrdkafkaProducer: rdkafka, bareLibrdkafkaNativeProducer: native, barePlatformaticProducer: platformatic },
   };
 }

@@ -4,19 +4,32 @@
  * would produce, and a bare consume-and-insert loop (eachBatch -> JSONEachRow insert; no
  * validation, no dedupe, no dead letters, no commit intents).
  *
- * The producer is the child argument `producer`: "kafkajs" (the default; the reference
- * adapter in runtime/kafka/kafkajs/producer.ts) or "librdkafka" (`kafkaClient().producer()`,
- * the client the collector itself uses). The loop consumes through `kafkaClient().consumer()`.
+ * The producer is the child argument `producer`, one adapter of the port each: "kafkajs"
+ * (the default; the reference adapter in runtime/kafka/kafkajs/producer.ts), "librdkafka"
+ * (Confluent's binding through its KafkaJS-shaped API, runtime/kafka/confluent/producer.ts),
+ * "librdkafka-native" (the binding's own produce(), confluent/native-producer.ts) or
+ * "platformatic" (@platformatic/kafka). The loop consumes through `kafkaClient().consumer()`.
  */
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { kafkaClient } from "../../runtime/kafka/client.js";
+import { confluentProducer } from "../../runtime/kafka/confluent/producer.js";
+import { confluentNativeProducer } from "../../runtime/kafka/confluent/native-producer.js";
 import { kafkajsProducer } from "../../runtime/kafka/kafkajs/producer.js";
+import { platformaticProducer } from "../../runtime/kafka/platformatic/producer.js";
 import type { KafkaConsumer, KafkaProducer, OutMessage } from "../../runtime/kafka/port.js";
 import { collectorRecord, makeEvent, tenantFor } from "../events.js";
 import { childArgs, processStats, serve } from "./serve.js";
 
 const { kafkaBrokers, clickhouseUrl, eventBytes, producer: producerClient = "kafkajs" } =
-  childArgs<{ kafkaBrokers: string; clickhouseUrl: string; eventBytes: string; producer?: "kafkajs" | "librdkafka" }>();
+  childArgs<{ kafkaBrokers: string; clickhouseUrl: string; eventBytes: string; producer?: BareProducer }>();
+
+export type BareProducer = keyof typeof PRODUCERS;
+const PRODUCERS = {
+  kafkajs: kafkajsProducer,
+  librdkafka: confluentProducer,
+  "librdkafka-native": confluentNativeProducer,
+  platformatic: platformaticProducer,
+};
 const brokers = kafkaBrokers.split(",");
 const kafka = kafkaClient(brokers, "sluice-bench-bare");
 let producer: KafkaProducer | undefined;
@@ -27,7 +40,7 @@ async function connectedProducer(): Promise<KafkaProducer> {
   if (!producer) {
     // Each send gives up after 10 s.
     const o = { deliveryTimeoutMs: 10_000 };
-    const p = producerClient === "librdkafka" ? kafka.producer(o) : kafkajsProducer(brokers, "sluice-bench-bare", o);
+    const p = PRODUCERS[producerClient](brokers, "sluice-bench-bare", o);
     await p.connect();
     producer = p;
   }

@@ -123,9 +123,9 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
       note: engine.available ? `${engine.engine} in-process, consuming the same topic itself${incomplete(engine.drain, "; it") ?? ""}` : notMeasured!,
     }),
     figure({
-      bench, metric: `${anchor} rows per CPU-second`, unit: "rows/s/core", value: anchorPerCpu, baseline: "none (the anchor the sink is compared with)", baselineValue: null,
+      bench, metric: "ClickHouse Kafka engine rows per CPU-second", unit: "rows/s/core", value: anchorPerCpu, baseline: "none (the anchor the sink is compared with)", baselineValue: null,
       note: engine.available
-        ? `Kafka engine table (JSONEachRow) -> materialized view -> MergeTree in one chdb process; its CPU (user + system, all threads) is all of ClickHouse's work: consuming, parsing, writing parts, merging; ${Object.entries(engine.settings).map(([k, v]) => `${k}=${v}`).join(", ")}${incomplete(engine.drain, "; it") ?? ""}`
+        ? `${engine.engine}: Kafka engine table (JSONEachRow) -> materialized view -> MergeTree in one chdb process; its CPU (user + system, all threads) is all of ClickHouse's work: consuming, parsing, writing parts, merging; ${Object.entries(engine.settings).map(([k, v]) => `${k}=${v}`).join(", ")}${incomplete(engine.drain, "; it") ?? ""}`
         : notMeasured!,
     }),
     figure({

@@ -3,7 +3,7 @@ import type { Figure } from "../report.js";
 import { capacityPlan, cores, lookup, partitionsFor, scaleOutEfficiency } from "./plan.js";
 
 const fig = (f: Partial<Figure> & Pick<Figure, "bench" | "metric" | "value">): Figure => ({ unit: "ev/s/core", baseline: "b", baselineValue: null, ratio: null, ...f });
-const collector = fig({ bench: "1 collector (500 B events, 100/request)", metric: "events/s per core", value: 40_000, baseline: "bare librdkafka producer", baselineValue: 80_000 });
+const collector = fig({ bench: "1 collector (500 B events, 100/request)", metric: "events/s per core", value: 40_000, baseline: "bare librdkafka native produce()", baselineValue: 80_000 });
 const sink = fig({ bench: "2 sink (drain 200000 records)", metric: "rows per CPU-second", unit: "rows/s/core", value: 30_000 });
 const rss = fig({ bench: "4 worker RSS @80%", metric: "peak under load", unit: "MiB", value: 500 });
 
@@ -32,7 +32,7 @@ describe("capacity plan arithmetic", () => {
   it("pods round cores up; an exact fit takes no extra pod", () => {
     const plan = capacityPlan({ figures: [collector, sink, rss] });
     const c = plan.stages.find((s) => s.def.id === "collector")!.atRate.get(1_000_000)!;
-    expect(c).toMatchObject({ cores: 25, pods: 25, partitions: null, rssMiB: 12_500, besideCores: [12.5, null] });
+    expect(c).toMatchObject({ cores: 25, pods: 25, partitions: null, rssMiB: 12_500, besideCores: [12.5, null, null, null] });
     const s = plan.stages.find((s) => s.def.id === "sink")!.atRate.get(5_000_000)!;
     expect(s.cores).toBeCloseTo(166.67, 2);
     expect(s).toMatchObject({ pods: 167, partitions: 216 }); // 208.75 -> 209 -> 216

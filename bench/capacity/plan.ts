@@ -68,7 +68,9 @@ export const STAGES: StageDef[] = [
     consumes: false,
     perCore: { benchPrefix: "1 collector", metric: "events/s per core" },
     beside: [
-      { label: "bare librdkafka producer (the collector's client)", benchPrefix: "1 collector", metric: "events/s per core", baseline: "bare librdkafka producer", perCore: true },
+      { label: "bare librdkafka native produce() (the collector's client)", benchPrefix: "1 collector", metric: "events/s per core", baseline: "bare librdkafka native produce()", perCore: true },
+      { label: "bare librdkafka producer, KafkaJS-shaped API", benchPrefix: "1 collector", metric: "events/s per core", baseline: "bare librdkafka producer", perCore: true },
+      { label: "bare @platformatic/kafka producer", benchPrefix: "1 collector", metric: "events/s per core", baseline: "bare @platformatic/kafka producer", perCore: true },
       { label: "bare kafkajs producer", benchPrefix: "1 collector", metric: "events/s per core", baseline: "bare kafkajs producer", perCore: true },
     ],
     rss: RSS_80,
@@ -80,7 +82,7 @@ export const STAGES: StageDef[] = [
     perCore: { benchPrefix: "2 sink", metric: "rows per CPU-second" },
     beside: [
       { label: "bare consume+insert loop (librdkafka + @clickhouse/client)", benchPrefix: "2 sink", metric: "rows per CPU-second", baseline: "bare consume+insert loop", perCore: true },
-      { label: "ClickHouse Kafka engine + MV (wall rows/s, not per core)", benchPrefix: "2 sink", metric: "ClickHouse Kafka engine + MV rows/s", perCore: false },
+      { label: "ClickHouse's own Kafka engine + MV (chdb, in-process: all of ClickHouse's CPU)", benchPrefix: "2 sink", metric: "ClickHouse Kafka engine rows per CPU-second", perCore: true },
     ],
     rss: RSS_80,
   },

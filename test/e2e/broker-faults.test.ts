@@ -57,7 +57,10 @@ for (const version of VERSIONS) {
         properties: { "auto.leader.rebalance.enable": "true", "leader.imbalance.check.interval.seconds": "3", "leader.imbalance.per.broker.percentage": "0" },
       });
       brokers = cluster.bootstrap.split(",");
-      await withAdmin(brokers, (admin) => provisionTopics(admin, pipeline.streams, { clampToBrokers: false }));
+      // A just-started broker of a loaded machine can miss a heartbeat and drop out of the
+      // cluster's metadata for a moment, and a replication factor of 3 is then (rightly)
+      // refused: provisioning is retried until all three are back.
+      await waitFor("the topics provisioned on all 3 brokers", () => withAdmin(brokers, async (admin) => (await provisionTopics(admin, pipeline.streams, { clampToBrokers: false }), true)), { timeoutMs: 60_000, intervalMs: 1_000 });
       const ch = createClient({ url: env.clickhouseUrl });
       await ensureSinkTable(ch, sink, await detectServerFeatures(ch));
       await ch.close();

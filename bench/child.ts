@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import type { ProcessStats } from "./children/serve.js";
+import { workerMemoryEnv } from "../operator/workload/memory-env.js";
 
 export interface Child {
   name: string;
@@ -23,7 +24,7 @@ export function killAllChildren(): void {
 }
 
 /** `role` names the process's CPU profile (make bench-profile); the script name by default. */
-export async function startChild(script: "worker" | "load" | "bare" | "aggregate", args: Record<string, string> = {}, role: string = script): Promise<Child> {
+export async function startChild(script: "worker" | "load" | "bare" | "aggregate" | "chdb-engine", args: Record<string, string> = {}, role: string = script, env: Record<string, string> = {}): Promise<Child> {
   // BENCH_PROFILE_DIR: every bench process writes a V8 CPU profile there when it exits
   // (make bench-profile); the figures of such a run carry the profiler's cost.
   const profileDir = process.env.BENCH_PROFILE_DIR;
@@ -33,7 +34,7 @@ export async function startChild(script: "worker" | "load" | "bare" | "aggregate
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     // kafkajs's one-time notice about its v2 partitioner (the bare kafkajs producer
     // baseline) is noise in a report.
-    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1" },
+    env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: "1", ...env },
   });
   live.add(proc);
   proc.on("exit", () => live.delete(proc));
@@ -83,4 +84,15 @@ export async function startChild(script: "worker" | "load" | "bare" | "aggregate
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The memory environment the operator gives a worker pod (heap limit, record budget, malloc
+ * arenas), for the pod memory limit BENCH_WORKER_MEMORY_MIB (the operator's default, 1 GiB):
+ * passed to startChild, a process runs as a deployed worker would.
+ */
+export function deployedMemoryEnv(): Record<string, string> {
+  const mib = Number(process.env.BENCH_WORKER_MEMORY_MIB ?? 1024);
+  if (!(mib >= 128)) throw new Error(`BENCH_WORKER_MEMORY_MIB=${process.env.BENCH_WORKER_MEMORY_MIB}: expected a pod memory limit in MiB, at least 128`);
+  return Object.fromEntries(workerMemoryEnv(mib * 2 ** 20).map((e) => [e.name, e.value]));
 }

@@ -24,7 +24,7 @@ export async function kafkaEngineDrain(ctx: BenchContext, topic: string, group: 
   let child;
   try {
     // bench/child.ts's list of scripts does not name this one; the path is all it uses.
-    child = await startChild("chdb-engine" as Parameters<typeof startChild>[0], { kafkaBrokers: ctx.kafkaBrokers }, "chdb-engine");
+    child = await startChild("chdb-engine", { kafkaBrokers: ctx.kafkaBrokers }, "chdb-engine");
   } catch (err) {
     return { available: false, reason: `the chdb process did not start: ${firstLine(err)}` };
   }

@@ -9,7 +9,8 @@
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
 import { ArrivalPoller, percentile } from "./arrivals.js";
-import { startChild, type Child } from "./child.js";
+import { deployedMemoryEnv, startChild, type Child } from "./child.js";
+import type { ProcessStats } from "./children/serve.js";
 import type { BenchContext } from "./context.js";
 import { figure, type Figure } from "./report.js";
 
@@ -23,6 +24,10 @@ export interface PathRun {
   maxMs: number | null;
   rssAtRestBytes: number;
   rssPeakBytes: number;
+  /** At the peak: V8's heap (reserved) and external (Buffers) memory; the rest of RSS is native (librdkafka, the HTTP stacks). */
+  heapTotalAtPeakBytes: number;
+  heapUsedAtPeakBytes: number;
+  externalAtPeakBytes: number;
   skippedRequests: number;
   requestP50Ms?: number | null;
   requestP99Ms?: number | null;
@@ -38,13 +43,14 @@ interface RateResult {
 
 const MAX_IN_FLIGHT = 64;
 
-/** Samples a child's RSS until stopped; resolves with the peak. */
-function sampleRss(child: Child, everyMs = 250): { stop(): Promise<number> } {
-  let peak = 0;
+/** Samples a child's memory until stopped; resolves with the reading of peak RSS (what held it: V8's heap, Buffers, or native memory outside both). */
+function sampleRss(child: Child, everyMs = 250): { stop(): Promise<ProcessStats | undefined> } {
+  let peak: ProcessStats | undefined;
   let running = true;
   const loop = (async () => {
     while (running) {
-      peak = Math.max(peak, (await child.stats().catch(() => ({ rssBytes: 0 }))).rssBytes);
+      const s = await child.stats().catch(() => undefined);
+      if (s && (!peak || s.rssBytes > peak.rssBytes)) peak = s;
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
@@ -66,7 +72,8 @@ async function measure(ctx: BenchContext, table: string, prefix: string, child: 
   const accepted = run.accepts.reduce((n, a) => n + a[1], 0);
   const settleBy = Date.now() + ctx.cfg.latencySettleMs;
   while (poller.seenAt.size < accepted && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 100));
-  const rssPeakBytes = await rss.stop();
+  const peak = await rss.stop();
+  const rssPeakBytes = peak?.rssBytes ?? 0;
   await poller.stop();
   const latencies: number[] = [];
   for (const [first, count, at] of run.accepts) {
@@ -87,6 +94,9 @@ async function measure(ctx: BenchContext, table: string, prefix: string, child: 
     maxMs: latencies.at(-1) ?? null,
     rssAtRestBytes,
     rssPeakBytes,
+    heapTotalAtPeakBytes: peak?.heapTotalBytes ?? 0,
+    heapUsedAtPeakBytes: peak?.heapUsedBytes ?? 0,
+    externalAtPeakBytes: peak?.externalBytes ?? 0,
     skippedRequests: run.skipped,
     ...(run.requestMs ? { requestP50Ms: percentile(req, 0.5), requestP99Ms: percentile(req, 0.99) } : {}),
   };
@@ -96,7 +106,7 @@ async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
   const { cfg } = ctx;
   const p = await ctx.newPipeline("bench-l", `latency_sluice_${Math.round(rate)}`);
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
-  const worker = await startChild("worker", childEnv, "latency-collector-sink");
+  const worker = await startChild("worker", childEnv, "latency-collector-sink", deployedMemoryEnv());
   const load = await startChild("load", childEnv, "latency-load");
   try {
     await worker.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
@@ -115,7 +125,7 @@ async function barePath(ctx: BenchContext, rate: number): Promise<PathRun> {
   const p = await ctx.newPipeline("bench-lb", `latency_bare_${Math.round(rate)}`);
   await ensureSinkTable(ctx.ch, p.sink, ctx.features);
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
-  const bare = await startChild("bare", childEnv, "latency-bare");
+  const bare = await startChild("bare", childEnv, "latency-bare", deployedMemoryEnv());
   try {
     await bare.call("consume", { topic: p.stream.topic, groupId: p.sink.groupId, table: tableRef(p.sink), dateTime64: ctx.features.dateTime64 });
     const prefix = `${ctx.runId}-b${Math.round(rate)}`;
@@ -155,7 +165,9 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
     if (load === ctx.cfg.latencyLoads[0]) {
       figures.push(figure({ bench: "4 worker RSS", metric: "at rest (collector+sink)", unit: "MiB", value: mib(sluice.rssAtRestBytes), baseline: memBaseline, baselineValue: mib(bare.rssAtRestBytes) }));
     }
-    figures.push(figure({ bench: memBench, metric: "peak under load", unit: "MiB", value: mib(sluice.rssPeakBytes), baseline: memBaseline, baselineValue: mib(bare.rssPeakBytes) }));
+    const held = (r: PathRun) => `V8 heap ${Math.round(mib(r.heapTotalAtPeakBytes))} MiB (${Math.round(mib(r.heapUsedAtPeakBytes))} in use), Buffers ${Math.round(mib(r.externalAtPeakBytes))} MiB, native rest ${Math.round(mib(r.rssPeakBytes - r.heapTotalAtPeakBytes - r.externalAtPeakBytes))} MiB`;
+    const memNote = `both processes in the memory environment of a ${process.env.BENCH_WORKER_MEMORY_MIB ?? 1024} MiB worker pod (operator/workload/memory-env.ts); at the peak: Sluice ${held(sluice)}; bare ${held(bare)}`;
+    figures.push(figure({ bench: memBench, metric: "peak under load", unit: "MiB", value: mib(sluice.rssPeakBytes), baseline: memBaseline, baselineValue: mib(bare.rssPeakBytes), note: memNote }));
   }
   return { figures, detail };
 }

@@ -10,7 +10,7 @@
  */
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
-import { startChild } from "./child.js";
+import { deployedMemoryEnv, startChild } from "./child.js";
 import { waitForRows, type BenchContext, type Drain } from "./context.js";
 import { clickHouseServerCpu, kafkaEngineDrain } from "./kafka-engine.js";
 import { figure, type Figure } from "./report.js";
@@ -30,7 +30,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   console.log(`  pre-filled ${p.stream.topic} with ${n} records`);
 
   const worker = await startChild("worker", childEnv, "sink");
-  let sluice: Drain & { cpuMs: number };
+  let sluice: Drain & { cpuMs: number; inserts: number; insertedRows: number };
   // The ClickHouse server's CPU over the sink's drain: the in-process Kafka engine below
   // counts its ClickHouse work, so the sink's comparison counts the server's as well.
   // The testbed's server is shared: what it does with no bench process running (a short
@@ -49,12 +49,29 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
     const t0 = Date.now();
     await worker.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
     const drain = await waitForRows(ctx.ch, tableRef(p.sink), n, t0, cfg.drainTimeoutMs);
-    sluice = { ...drain, cpuMs: (await worker.stats()).cpuMs - before.cpuMs };
+    sluice = { ...drain, cpuMs: (await worker.stats()).cpuMs - before.cpuMs, ...(await worker.call<{ inserts: number; insertedRows: number }>("sinkBatches")) };
+    console.log(`  sink: ${sluice.inserts} inserts, ${Math.round(sluice.insertedRows / Math.max(1, sluice.inserts))} rows each on average`);
     if ("pid" in server) sluiceServerCpuMs = server.cpuMs() - serverBefore;
   } finally {
     await worker.stop();
   }
   console.log(`  sluice sink: ${sluice.rows} rows in ${sluice.ms} ms`);
+
+  // The same drain by a worker in the memory environment of a deployed pod (heap limit,
+  // record budget, malloc arenas: operator/workload/memory-env.ts), the figure the capacity
+  // plan should trust for pods; the run above is an unconstrained process.
+  const deployedWorker = await startChild("worker", childEnv, "sink-deployed", deployedMemoryEnv());
+  let deployed: Drain & { cpuMs: number };
+  try {
+    const before = await deployedWorker.stats();
+    const t0 = Date.now();
+    await deployedWorker.call("startSink", { namespace: p.stream.namespace, table: "sink_deployed", groupId: `${p.sink.groupId}.deployed` });
+    const drain = await waitForRows(ctx.ch, tableRef({ ...p.sink, table: "sink_deployed" }), n, t0, cfg.drainTimeoutMs);
+    deployed = { ...drain, cpuMs: (await deployedWorker.stats()).cpuMs - before.cpuMs };
+  } finally {
+    await deployedWorker.stop();
+  }
+  console.log(`  sluice sink as deployed (${process.env.BENCH_WORKER_MEMORY_MIB ?? 1024} MiB pod): ${deployed.rows} rows in ${deployed.ms} ms`);
 
   // Scale-out: two worker processes in one (new) group drain the same backlog, as two pods
   // of a Sink would. Started one after the other, so the run includes the rebalance.
@@ -98,6 +115,10 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   const figures = [
     figure({ bench, metric: "rows/s (wall)", unit: "rows/s", value: rate(sluice), baseline: "bare consume+insert loop", baselineValue: rate(base), ...(notes ? { note: notes } : {}) }),
     figure({ bench, metric: "rows per CPU-second", unit: "rows/s/core", value: (sluice.rows * 1000) / sluice.cpuMs, baseline: "bare consume+insert loop", baselineValue: (base.rows * 1000) / base.cpuMs, note: "rows per CPU-second of the sink process (ClickHouse's own CPU not counted)" }),
+    figure({
+      bench, metric: "rows per CPU-second, as deployed (pod memory environment)", unit: "rows/s/core", value: (deployed.rows * 1000) / deployed.cpuMs, baseline: "the same worker unconstrained", baselineValue: (sluice.rows * 1000) / sluice.cpuMs,
+      note: `${Object.entries(deployedMemoryEnv()).map(([k, v]) => `${k}=${v}`).join(" ")}${incomplete(deployed, "; it") ?? ""}`,
+    }),
     // What a second worker costs per row (rebalance, smaller batches per partition): the
     // capacity plan divides per-core figures by it. Wall time is not used: on 2 cores the
     // two workers share them with Kafka and ClickHouse.
@@ -137,5 +158,5 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
       note: notMeasured ? `${notMeasured}; ${serverNote}` : serverNote,
     }),
   );
-  return { figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, bare: base, kafkaEngine: engine } };
+  return { figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, deployed, bare: base, kafkaEngine: engine } };
 }

@@ -10,12 +10,15 @@ export interface ProcessStats {
   cpuMs: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** V8's heap as reserved (what RSS holds for it), and memory outside it: Buffers and native allocations V8 knows of. */
+  heapTotalBytes: number;
+  externalBytes: number;
 }
 
 export function processStats(): ProcessStats {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
-  return { cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed };
+  return { cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, externalBytes: mem.external };
 }
 
 export function serve(handlers: Handlers): void {

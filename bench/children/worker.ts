@@ -33,6 +33,12 @@ serve({
     sinks.push(sink);
     return {};
   },
+  /** The sinks' inserts so far: how many, and rows in all (sluice_sink_batch_rows). */
+  sinkBatches: async () => {
+    const h = (await registry.getSingleMetric("sluice_sink_batch_rows")?.get())?.values ?? [];
+    const pick = (suffix: string) => h.filter((v) => (v as { metricName?: string }).metricName === `sluice_sink_batch_rows_${suffix}`).reduce((n, v) => n + v.value, 0);
+    return { inserts: pick("count"), insertedRows: pick("sum") };
+  },
   stop: async () => {
     await collector?.stop();
     await Promise.all(sinks.map((s) => s.stop()));

@@ -9,7 +9,8 @@
 import type { OperatorConfig } from "../config.js";
 import { ownerReference, selectorLabels, workerLabels, type OwnerRef } from "../owner.js";
 import { canonicalJson, specHash } from "../spec-hash.js";
-import { heapMiB, memoryBytes } from "./memory-quantity.js";
+import { workerMemoryEnv } from "./memory-env.js";
+import { memoryBytes } from "./memory-quantity.js";
 import type { KubeObject } from "../apply.js";
 
 export const SPEC_HASH_ANNOTATION = "sluice.dev/spec-hash";
@@ -25,7 +26,7 @@ export const HTTP_PORT = 8080;
 export const SCRAPE_ANNOTATIONS = { "prometheus.io/scrape": "true", "prometheus.io/port": String(HTTP_PORT), "prometheus.io/path": "/metrics" };
 // A sink starting on a backlog peaked above 512Mi (librdkafka's fetch queues, the batch
 // being encoded, garbage) and was OOM-killed at every restart; requests stay 256Mi.
-const DEFAULT_MEMORY_LIMIT = "1Gi";
+export const DEFAULT_MEMORY_LIMIT = "1Gi";
 
 export type WorkerComponent = "sink" | "aggregation" | "collector";
 
@@ -119,13 +120,7 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
   const limits = { memory: DEFAULT_MEMORY_LIMIT, ...resources?.limits };
   // The heap fits the pod's memory limit, and the worker sizes its buffers to it (runtime/sink/memory-budget.ts).
   const limitBytes = memoryBytes(limits.memory) ?? memoryBytes(DEFAULT_MEMORY_LIMIT)!;
-  envVars.push(
-    { name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMiB(limitBytes)}` },
-    { name: "SLUICE_MEMORY_LIMIT_BYTES", value: String(limitBytes) },
-    // librdkafka's and libuv's threads each get a glibc malloc arena by default, and their
-    // fragmentation adds hundreds of MiB of RSS under a backlog; two arenas are enough.
-    { name: "MALLOC_ARENA_MAX", value: "2" },
-  );
+  envVars.push(...workerMemoryEnv(limitBytes));
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
   return {
     serviceAccountName: names.worker,

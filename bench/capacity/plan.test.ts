@@ -4,7 +4,7 @@ import { capacityPlan, cores, lookup, partitionsFor, scaleOutEfficiency } from "
 
 const fig = (f: Partial<Figure> & Pick<Figure, "bench" | "metric" | "value">): Figure => ({ unit: "ev/s/core", baseline: "b", baselineValue: null, ratio: null, ...f });
 const collector = fig({ bench: "1 collector (500 B events, 100/request)", metric: "events/s per core", value: 40_000, baseline: "bare librdkafka native produce()", baselineValue: 80_000 });
-const sink = fig({ bench: "2 sink (drain 200000 records)", metric: "rows per CPU-second", unit: "rows/s/core", value: 30_000 });
+const sink = fig({ bench: "2 sink (drain 200000 records)", metric: "rows per CPU-second, as deployed (pod memory environment)", unit: "rows/s/core", value: 30_000 });
 const rss = fig({ bench: "4 worker RSS @80%", metric: "peak under load", unit: "MiB", value: 500 });
 
 describe("capacity plan arithmetic", () => {

@@ -30,7 +30,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   console.log(`  pre-filled ${p.stream.topic} with ${n} records`);
 
   const worker = await startChild("worker", childEnv, "sink");
-  let sluice: Drain & { cpuMs: number; inserts: number; insertedRows: number };
+  let sluice: Drain & { cpuMs: number } & Inserts;
   // The ClickHouse server's CPU over the sink's drain: the in-process Kafka engine below
   // counts its ClickHouse work, so the sink's comparison counts the server's as well.
   // The testbed's server is shared: what it does with no bench process running (a short
@@ -49,8 +49,8 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
     const t0 = Date.now();
     await worker.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
     const drain = await waitForRows(ctx.ch, tableRef(p.sink), n, t0, cfg.drainTimeoutMs);
-    sluice = { ...drain, cpuMs: (await worker.stats()).cpuMs - before.cpuMs, ...(await worker.call<{ inserts: number; insertedRows: number }>("sinkBatches")) };
-    console.log(`  sink: ${sluice.inserts} inserts, ${Math.round(sluice.insertedRows / Math.max(1, sluice.inserts))} rows each on average`);
+    sluice = { ...drain, cpuMs: (await worker.stats()).cpuMs - before.cpuMs, ...(await worker.call<Inserts>("sinkBatches")) };
+    console.log(`  sink: ${inserts(sluice)}`);
     if ("pid" in server) sluiceServerCpuMs = server.cpuMs() - serverBefore;
   } finally {
     await worker.stop();
@@ -68,6 +68,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
     await deployedWorker.call("startSink", { namespace: p.stream.namespace, table: "sink_deployed", groupId: `${p.sink.groupId}.deployed` });
     const drain = await waitForRows(ctx.ch, tableRef({ ...p.sink, table: "sink_deployed" }), n, t0, cfg.drainTimeoutMs);
     deployed = { ...drain, cpuMs: (await deployedWorker.stats()).cpuMs - before.cpuMs };
+    console.log(`  sink as deployed: ${inserts(await deployedWorker.call<Inserts>("sinkBatches"))}`);
   } finally {
     await deployedWorker.stop();
   }
@@ -159,4 +160,16 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
     }),
   );
   return { figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, deployed, bare: base, kafkaEngine: engine } };
+}
+
+/** A sink worker's inserts, from its metrics: fewer, larger inserts cost less per row; a retry is work done twice. */
+interface Inserts {
+  inserts: number;
+  insertedRows: number;
+  insertRetries: number;
+  kafkaRetries: number;
+}
+
+function inserts(i: Inserts): string {
+  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average, ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries`;
 }

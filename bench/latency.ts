@@ -1,7 +1,8 @@
 /**
  * Benchmarks 3 and 4: end-to-end latency from accept (the client's 200, or the bare
  * producer's ack) to queryable in ClickHouse at fixed fractions of the collector capacity
- * measured in benchmark 1; and the worker's RSS at rest and under that load. The
+ * measured in benchmark 1, with the collector and the sink in separate processes as in a
+ * cluster; and the larger worker's RSS at rest and under that load. The
  * baseline is the bare path at the same rate: the kafkajs reference producer and the bare
  * consume+insert loop (the port's librdkafka consumer) in one process (its RSS is the
  * baseline for the worker's).
@@ -24,6 +25,8 @@ export interface PathRun {
   maxMs: number | null;
   rssAtRestBytes: number;
   rssPeakBytes: number;
+  /** Each process's peak RSS, by role (the collector and the sink run as separate processes, as in a cluster). */
+  rssPeakByProcess: Record<string, number>;
   /** At the peak: V8's heap (reserved) and external (Buffers) memory; the rest of RSS is native (librdkafka, the HTTP stacks). */
   heapTotalAtPeakBytes: number;
   heapUsedAtPeakBytes: number;
@@ -63,17 +66,21 @@ async function restingRss(child: Child): Promise<number> {
   return (await child.stats()).rssBytes;
 }
 
-async function measure(ctx: BenchContext, table: string, prefix: string, child: Child, send: () => Promise<RateResult>, targetRate: number): Promise<PathRun> {
-  const rssAtRestBytes = await restingRss(child);
+/** `processes`: the measured side's processes by role; RSS figures are the largest of them (one pod each in a cluster). */
+async function measure(ctx: BenchContext, table: string, prefix: string, processes: Record<string, Child>, send: () => Promise<RateResult>, targetRate: number): Promise<PathRun> {
+  const children = Object.values(processes);
+  const rssAtRestBytes = Math.max(...(await Promise.all(children.map(restingRss))));
   const poller = new ArrivalPoller(ctx.ch, table, prefix, ctx.cfg.pollIntervalMs);
   poller.start();
-  const rss = sampleRss(child);
+  const samplers = children.map((c) => sampleRss(c));
   const run = await send();
   const accepted = run.accepts.reduce((n, a) => n + a[1], 0);
   const settleBy = Date.now() + ctx.cfg.latencySettleMs;
   while (poller.seenAt.size < accepted && Date.now() < settleBy) await new Promise((r) => setTimeout(r, 100));
-  const peak = await rss.stop();
+  const peaks = await Promise.all(samplers.map((r) => r.stop()));
+  const peak = peaks.reduce<ProcessStats | undefined>((a, b) => (b && (!a || b.rssBytes > a.rssBytes) ? b : a), undefined);
   const rssPeakBytes = peak?.rssBytes ?? 0;
+  const rssPeakByProcess = Object.fromEntries(Object.keys(processes).map((role, i) => [role, peaks[i]?.rssBytes ?? 0]));
   await poller.stop();
   const latencies: number[] = [];
   for (const [first, count, at] of run.accepts) {
@@ -94,6 +101,7 @@ async function measure(ctx: BenchContext, table: string, prefix: string, child: 
     maxMs: latencies.at(-1) ?? null,
     rssAtRestBytes,
     rssPeakBytes,
+    rssPeakByProcess,
     heapTotalAtPeakBytes: peak?.heapTotalBytes ?? 0,
     heapUsedAtPeakBytes: peak?.heapUsedBytes ?? 0,
     externalAtPeakBytes: peak?.externalBytes ?? 0,
@@ -106,17 +114,20 @@ async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
   const { cfg } = ctx;
   const p = await ctx.newPipeline("bench-l", `latency_sluice_${Math.round(rate)}`);
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
-  const worker = await startChild("worker", childEnv, "latency-collector-sink", deployedMemoryEnv());
+  // The collector and the sink in separate processes, as two pods in a cluster.
+  const collector = await startChild("worker", childEnv, "latency-collector", deployedMemoryEnv());
+  const sink = await startChild("worker", childEnv, "latency-sink", deployedMemoryEnv());
   const load = await startChild("load", childEnv, "latency-load");
   try {
-    await worker.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
-    const { url } = await worker.call<{ url: string }>("startCollector", { namespace: p.stream.namespace });
+    await sink.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
+    const { url } = await collector.call<{ url: string }>("startCollector", { namespace: p.stream.namespace });
     const prefix = `${ctx.runId}-l${Math.round(rate)}`;
     const args = { url, tenants: p.tenants, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
-    return await measure(ctx, tableRef(p.sink), prefix, worker, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
+    return await measure(ctx, tableRef(p.sink), prefix, { collector, sink }, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
   } finally {
     await load.stop();
-    await worker.stop();
+    await collector.stop();
+    await sink.stop();
   }
 }
 
@@ -130,7 +141,7 @@ async function barePath(ctx: BenchContext, rate: number): Promise<PathRun> {
     await bare.call("consume", { topic: p.stream.topic, groupId: p.sink.groupId, table: tableRef(p.sink), dateTime64: ctx.features.dateTime64 });
     const prefix = `${ctx.runId}-b${Math.round(rate)}`;
     const args = { topic: p.stream.topic, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
-    return await measure(ctx, tableRef(p.sink), prefix, bare, () => bare.call<RateResult>("produceRate", args, cfg.latencyRunMs + 120_000), rate);
+    return await measure(ctx, tableRef(p.sink), prefix, { "producer+loop": bare }, () => bare.call<RateResult>("produceRate", args, cfg.latencyRunMs + 120_000), rate);
   } finally {
     await bare.stop();
   }
@@ -163,10 +174,11 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
     const memBench = `4 worker RSS @${Math.round(load * 100)}%`;
     const memBaseline = "bare producer+loop process";
     if (load === ctx.cfg.latencyLoads[0]) {
-      figures.push(figure({ bench: "4 worker RSS", metric: "at rest (collector+sink)", unit: "MiB", value: mib(sluice.rssAtRestBytes), baseline: memBaseline, baselineValue: mib(bare.rssAtRestBytes) }));
+      figures.push(figure({ bench: "4 worker RSS", metric: "at rest (the larger of collector and sink)", unit: "MiB", value: mib(sluice.rssAtRestBytes), baseline: memBaseline, baselineValue: mib(bare.rssAtRestBytes) }));
     }
     const held = (r: PathRun) => `V8 heap ${Math.round(mib(r.heapTotalAtPeakBytes))} MiB (${Math.round(mib(r.heapUsedAtPeakBytes))} in use), Buffers ${Math.round(mib(r.externalAtPeakBytes))} MiB, native rest ${Math.round(mib(r.rssPeakBytes - r.heapTotalAtPeakBytes - r.externalAtPeakBytes))} MiB`;
-    const memNote = `both processes in the memory environment of a ${process.env.BENCH_WORKER_MEMORY_MIB ?? 1024} MiB worker pod (operator/workload/memory-env.ts); at the peak: Sluice ${held(sluice)}; bare ${held(bare)}`;
+    const byProcess = Object.entries(sluice.rssPeakByProcess).map(([role, b]) => `${role} ${Math.round(mib(b))} MiB`).join(", ");
+    const memNote = `the larger of the collector's and the sink's process (${byProcess}), each like the bare process in the memory environment of a ${process.env.BENCH_WORKER_MEMORY_MIB ?? 1024} MiB worker pod (operator/workload/memory-env.ts); at the peak: Sluice ${held(sluice)}; bare ${held(bare)}`;
     figures.push(figure({ bench: memBench, metric: "peak under load", unit: "MiB", value: mib(sluice.rssPeakBytes), baseline: memBaseline, baselineValue: mib(bare.rssPeakBytes), note: memNote }));
   }
   return { figures, detail };

@@ -15,7 +15,8 @@ import { waitForRows, type BenchContext, type Drain } from "./context.js";
 import { clickHouseServerCpu, kafkaEngineDrain } from "./kafka-engine.js";
 import { figure, type Figure } from "./report.js";
 
-export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figure[]; detail: Record<string, unknown> }> {
+/** `deployedRowsPerSecond`: the wall rate of the sink as deployed, the pipeline's other limit beside the collector's for benchmark 3. */
+export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figure[]; detail: Record<string, unknown>; deployedRowsPerSecond: number }> {
   const { cfg } = ctx;
   const p = await ctx.newPipeline("bench-s", "sink_sluice");
   const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
@@ -159,7 +160,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
       note: notMeasured ? `${notMeasured}; ${serverNote}` : serverNote,
     }),
   );
-  return { figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, deployed, bare: base, kafkaEngine: engine } };
+  return { deployedRowsPerSecond: rate(deployed), figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, deployed, bare: base, kafkaEngine: engine } };
 }
 
 /** A sink worker's inserts, from its metrics: fewer, larger inserts cost less per row; a retry is work done twice. */

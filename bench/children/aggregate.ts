@@ -16,7 +16,7 @@ import { AggregationEngine } from "../../runtime/aggregate/engine.js";
 import { compileAggregationJob, startAggregation, type AggregationHandle } from "../../runtime/aggregation-worker/index.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import type { KafkaConsumer, KafkaProducer, OutMessage } from "../../runtime/kafka/port.js";
-import { silentLogger } from "../../runtime/log.js";
+import { jsonLogger, silentLogger } from "../../runtime/log.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import { aggregationEvent, aggregationSpecFor, type AggregationShape, type WindowKind } from "../aggregation-events.js";
 import { collectorRecord } from "../events.js";
@@ -143,7 +143,7 @@ serve({
     const p = benchPipeline(a.namespace, database, "unused");
     const spec = aggregationSpec.parse(aggregationSpecFor(a.kind, p.stream.name, database, a.table));
     const job = compileAggregationJob({ kind: "Aggregation", metadata: { name: a.name, namespace: a.namespace }, spec }, [p.stream], a.namespace);
-    handle = await startAggregation({ aggregation: job, kafkaBrokers: brokers, clickhouseUrl, registry, logger: silentLogger });
+    handle = await startAggregation({ aggregation: job, kafkaBrokers: brokers, clickhouseUrl, registry, logger: process.env.BENCH_AGG_LOG ? jsonLogger("aggregation") : silentLogger });
     handle.failed.catch((err: Error) => {
       console.error(`bench aggregate: aggregation failed: ${err.message}`);
       process.exit(1);

@@ -41,11 +41,12 @@ export async function ingest(ctx: IngestContext, name: string, req: IncomingMess
     contentEncoding: req.headers["content-encoding"],
     contentLength: req.headers["content-length"],
   });
-  const events = parseEvents(body, bodyFormat(req.headers["content-type"]), stream.ingest.maxEventsPerRequest);
+  const parsed = parseEvents(body, bodyFormat(req.headers["content-type"]), stream.ingest.maxEventsPerRequest);
+  const events = parsed.events;
   if (events.length === 0) return { status: 400, body: { error: "the request holds no events", accepted: 0, rejected: [] } };
   let batch: PreparedBatch;
   try {
-    batch = prepareEvents(stream, events, { tenant, newEventId: ctx.newEventId });
+    batch = prepareEvents(stream, events, { tenant, newEventId: ctx.newEventId }, parsed);
   } catch (err) {
     if (err instanceof IngestError) ctx.metrics.events.inc({ stream: stream.name, tenant: tenant ?? "", outcome: "forbidden" }, events.length);
     throw err;

@@ -3,7 +3,11 @@
  * event per line, blank lines ignored). Syntax errors fail the whole request with the
  * line and column, because a body that is not JSON says nothing reliable about which
  * events the client meant to send.
+ *
+ * Each event comes with the byte range of its source text in the body, so an event that
+ * needs nothing filled can be produced as the bytes the client sent (see raw-value.ts).
  */
+import { arrayElementRanges, isJsonWhitespace, type SourceRange } from "./array-elements.js";
 import { badRequest, tooLarge } from "./errors.js";
 import { jsonErrorOffset, positionOf } from "./json-error.js";
 
@@ -16,16 +20,32 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
   return NDJSON_TYPES.has(mime) ? "ndjson" : "json";
 }
 
+export interface ParsedEvents {
+  events: unknown[];
+  body: Buffer;
+  /**
+   * ranges[i] is where events[i]'s text lies in body, without surrounding whitespace;
+   * JSON.parse of those bytes gives events[i] again. Empty when they could not be found.
+   */
+  ranges: SourceRange[];
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-export function parseEvents(body: Buffer, format: BodyFormat, maxEvents: number): unknown[] {
+export function parseEvents(body: Buffer, format: BodyFormat, maxEvents: number): ParsedEvents {
   let text: string;
   try {
     text = utf8.decode(body);
   } catch {
     throw badRequest("the body is not valid UTF-8");
   }
-  return format === "ndjson" ? parseNdjson(text, maxEvents) : parseArray(text, maxEvents);
+  // The decoder drops a leading byte order mark; the byte offsets start after it.
+  const from = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  if (format === "ndjson") return parseNdjson(body, from, text, maxEvents);
+  const events = parseArray(text, maxEvents);
+  const ranges = arrayElementRanges(body, from);
+  // Cannot differ for valid JSON; if it ever did, the events go the JSON.stringify way.
+  return { events, body, ranges: ranges.length === events.length ? ranges : [] };
 }
 
 function parseArray(text: string, maxEvents: number): unknown[] {
@@ -42,13 +62,20 @@ function parseArray(text: string, maxEvents: number): unknown[] {
   return parsed;
 }
 
-function parseNdjson(text: string, maxEvents: number): unknown[] {
+function parseNdjson(body: Buffer, from: number, text: string, maxEvents: number): ParsedEvents {
   const lines = text.split("\n");
   const filled = lines.filter((l) => l.trim() !== "").length;
   // Counted before parsing: a body of too many events is refused without the work.
   checkCount(filled, maxEvents);
   const events: unknown[] = [];
+  const ranges: SourceRange[] = [];
+  // Line n of the text is line n of the bytes: "\n" in the text comes only from byte 0x0a.
+  let lineStart = from;
   lines.forEach((line, n) => {
+    const newline = body.indexOf(0x0a, lineStart);
+    const lineEnd = newline < 0 ? body.length : newline;
+    const range = { start: lineStart, end: lineEnd };
+    lineStart = lineEnd + 1;
     if (line.trim() === "") return;
     try {
       events.push(JSON.parse(line));
@@ -56,8 +83,12 @@ function parseNdjson(text: string, maxEvents: number): unknown[] {
       const offset = jsonErrorOffset(line) ?? 0;
       throw badRequest(`line ${n + 1}, column ${offset + 1} is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
     }
+    // JSON.parse accepted the line, so what surrounds the value is JSON whitespace (a CR).
+    while (isJsonWhitespace(body[range.start]!)) range.start++;
+    while (isJsonWhitespace(body[range.end - 1]!)) range.end--;
+    ranges.push(range);
   });
-  return events;
+  return { events, body, ranges };
 }
 
 function checkCount(n: number, maxEvents: number): void {

@@ -1,7 +1,9 @@
 /**
  * Turns candidate events into Kafka records: fills what the collector owns (a missing
  * event id, the authenticated tenant), enforces the per-event size limit and validates
- * with the shared checkEvent, so the collector and the sink apply the same rules.
+ * with the shared checkEvent, so the collector and the sink apply the same rules. Given
+ * the events' source bytes, a record's value is those bytes whenever they parse to the
+ * validated event (raw-value.ts says why that is safe), else JSON.stringify of it.
  *
  * Partial acceptance: one bad event does not cost the client its good ones. Invalid
  * events are reported by index and the valid ones are produced. The exception is an
@@ -13,6 +15,8 @@
 import { checkEvent } from "../events/check-event.js";
 import type { CompiledStream } from "../pipeline/compiled.js";
 import { forbidden } from "./errors.js";
+import type { ParsedEvents } from "./parse-events.js";
+import { detachFromBody, MAX_GROWTH, rawValue, type Fill } from "./raw-value.js";
 
 export interface PreparedRecord {
   /** Position of the event in the request. */
@@ -20,7 +24,12 @@ export interface PreparedRecord {
   tenant?: string;
   /** Value of the partitionBy field as checked (null when the optional field is absent). */
   key: string | null;
-  value: string;
+  /**
+   * The Kafka value: the event's own bytes from the request body when they parse to the
+   * validated event (raw-value.ts), else JSON.stringify of it.
+   */
+  value: Buffer | string;
+  /** The value's length in bytes. */
   bytes: number;
 }
 
@@ -42,14 +51,18 @@ export interface PrepareContext {
 
 type Stream = Pick<CompiledStream, "name" | "keys" | "schema" | "ingest">;
 
-export function prepareEvents(stream: Stream, events: unknown[], ctx: PrepareContext): PreparedBatch {
+/** `source`, when given, holds each event's text in the body (parse-events.ts). */
+export function prepareEvents(stream: Stream, events: unknown[], ctx: PrepareContext, source?: Pick<ParsedEvents, "body" | "ranges">): PreparedBatch {
   refuseForeignTenants(stream, events, ctx.tenant);
   const batch: PreparedBatch = { records: [], rejected: [] };
+  const ranges = source?.ranges.length === events.length ? source.ranges : undefined;
   events.forEach((event, index) => {
-    const result = prepareOne(stream, event, index, ctx);
+    const range = ranges?.[index];
+    const result = prepareOne(stream, event, index, ctx, range && source!.body.subarray(range.start, range.end));
     if ("reason" in result) batch.rejected.push(result);
     else batch.records.push(result);
   });
+  if (source) detachFromBody(batch.records, source.body);
   return batch;
 }
 
@@ -65,19 +78,42 @@ function refuseForeignTenants(stream: Stream, events: unknown[], tenant: string 
   });
 }
 
-function prepareOne(stream: Stream, event: unknown, index: number, ctx: PrepareContext): PreparedRecord | Rejection {
+function prepareOne(stream: Stream, event: unknown, index: number, ctx: PrepareContext, source: Buffer | undefined): PreparedRecord | Rejection {
   if (!isObject(event)) return { index, reason: "event is not a JSON object" };
-  const filled: Record<string, unknown> = { ...event };
-  if (filled[stream.keys.eventId] === undefined || filled[stream.keys.eventId] === null) filled[stream.keys.eventId] = ctx.newEventId();
+  // `filled` is a copy only when the collector sets a field. `fills` are the fields set that
+  // the source text lacks entirely (undefined): those can be written before the client's
+  // members. A null one cannot: the text's own null would come later and win.
+  let filled = event;
+  const fills: Fill[] = [];
+  let rawFits = source !== undefined;
+  const idField = stream.keys.eventId;
+  const id = event[idField];
+  if (id === undefined || id === null) {
+    const value = ctx.newEventId();
+    filled = { ...event };
+    filled[idField] = value;
+    if (id === null) rawFits = false;
+    else fills.push({ field: idField, value });
+  }
   const tenantField = stream.keys.tenant;
   if (tenantField !== undefined && ctx.tenant !== undefined) {
     const claimed = filled[tenantField];
-    if (claimed === undefined || claimed === null) filled[tenantField] = ctx.tenant;
-    else if (!isTenantId(claimed)) return { index, reason: `field "${tenantField}" must be a non-empty string (a tenant id), got ${JSON.stringify(claimed).slice(0, 64)}` };
+    if (claimed === undefined || claimed === null) {
+      if (filled === event) filled = { ...event };
+      filled[tenantField] = ctx.tenant;
+      if (claimed === null) rawFits = false;
+      else fills.push({ field: tenantField, value: ctx.tenant });
+    } else if (!isTenantId(claimed)) return { index, reason: `field "${tenantField}" must be a non-empty string (a tenant id), got ${JSON.stringify(claimed).slice(0, 64)}` };
   }
-  const value = JSON.stringify(filled);
-  const bytes = Buffer.byteLength(value);
-  if (bytes > stream.ingest.maxEventBytes) return { index, reason: `event is ${bytes} bytes; the limit is ${stream.ingest.maxEventBytes}` };
+  const max = stream.ingest.maxEventBytes;
+  let value: Buffer | string | undefined = rawFits ? rawValue(source!, fills) : undefined;
+  let bytes = value?.length ?? 0;
+  // Past max / MAX_GROWTH the stringified length decides, as it always did (raw-value.ts).
+  if (value === undefined || bytes * MAX_GROWTH > max) {
+    value = JSON.stringify(filled);
+    bytes = Buffer.byteLength(value);
+    if (bytes > max) return { index, reason: `event is ${bytes} bytes; the limit is ${max}` };
+  }
   const check = checkEvent(stream, filled);
   if (!check.ok) return { index, reason: check.reason };
   const key = check.row[stream.keys.partitionBy];

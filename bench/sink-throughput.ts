@@ -6,12 +6,14 @@
  * consumer (the baseline), and ClickHouse's own Kafka table engine with a materialized
  * view, in chdb (kafka-engine.ts): the anchor the sink's rows per CPU-second are compared
  * with, the sink's counted with and without the ClickHouse server's CPU. Then two Sluice sink processes in one group drain it again:
- * the scale-out efficiency the capacity plan uses.
+ * the scale-out efficiency the capacity plan uses. And each Kafka client's bare read loop
+ * reads it (consumers.ts).
  */
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
 import { deployedMemoryEnv, startChild } from "./child.js";
 import { waitForRows, type BenchContext, type Drain } from "./context.js";
+import { consumerThroughput } from "./consumers.js";
 import { clickHouseServerCpu, kafkaEngineDrain } from "./kafka-engine.js";
 import { figure, type Figure } from "./report.js";
 
@@ -109,6 +111,8 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   const engine = await kafkaEngineDrain(ctx, p.stream.topic, `${p.sink.groupId}.ch-engine`, n);
   console.log(`  ClickHouse Kafka engine: ${engine.available ? `${engine.engine}: ${engine.drain.rows} rows in ${engine.drain.ms} ms, ${Math.round(engine.drain.cpuMs)} ms CPU` : `unavailable (${engine.reason})`}`);
 
+  const consumers = await consumerThroughput(ctx, p.stream.topic, n);
+
   const rate = (d: Drain) => (d.ms > 0 ? (d.rows * 1000) / d.ms : 0);
   const incomplete = (d: Drain, who: string) => (d.complete ? undefined : `${who} did not drain within ${cfg.drainTimeoutMs / 1000} s (${d.rows}/${n} rows)`);
   const bench = `2 sink (drain ${n} records)`;
@@ -160,7 +164,8 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
       note: notMeasured ? `${notMeasured}; ${serverNote}` : serverNote,
     }),
   );
-  return { deployedRowsPerSecond: rate(deployed), figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, deployed, bare: base, kafkaEngine: engine } };
+  figures.push(...consumers.figures);
+  return { deployedRowsPerSecond: rate(deployed), figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, deployed, bare: base, kafkaEngine: engine, consumers: consumers.detail } };
 }
 
 /** A sink worker's inserts, from its metrics: fewer, larger inserts cost less per row; a retry is work done twice. */

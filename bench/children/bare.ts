@@ -9,6 +9,7 @@
  * (Confluent's binding through its KafkaJS-shaped API, runtime/kafka/confluent/producer.ts),
  * "librdkafka-native" (the binding's own produce(), confluent/native-producer.ts) or
  * "platformatic" (@platformatic/kafka). The loop consumes through `kafkaClient().consumer()`.
+ * `read` is a bare read loop per consumer client (runtime/kafka/read-loop.ts).
  */
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { kafkaClient } from "../../runtime/kafka/client.js";
@@ -16,6 +17,9 @@ import { confluentProducer } from "../../runtime/kafka/confluent/producer.js";
 import { confluentNativeProducer } from "../../runtime/kafka/confluent/native-producer.js";
 import { kafkajsProducer } from "../../runtime/kafka/kafkajs/producer.js";
 import { platformaticProducer } from "../../runtime/kafka/platformatic/producer.js";
+import { nativeReadLoop, portReadLoop } from "../../runtime/kafka/confluent/read-loop.js";
+import { kafkajsReadLoop } from "../../runtime/kafka/kafkajs/read-loop.js";
+import { platformaticReadLoop } from "../../runtime/kafka/platformatic/read-loop.js";
 import type { KafkaConsumer, KafkaProducer, OutMessage } from "../../runtime/kafka/port.js";
 import { collectorRecord, makeEvent, tenantFor } from "../events.js";
 import { childArgs, processStats, serve } from "./serve.js";
@@ -29,6 +33,14 @@ const PRODUCERS = {
   librdkafka: confluentProducer,
   "librdkafka-native": confluentNativeProducer,
   platformatic: platformaticProducer,
+};
+/** The read loops of `read`: the port's consumer ("librdkafka") and the other clients'. */
+export type BareConsumer = keyof typeof READ_LOOPS;
+const READ_LOOPS = {
+  librdkafka: portReadLoop,
+  "librdkafka-native": nativeReadLoop,
+  kafkajs: kafkajsReadLoop,
+  platformatic: platformaticReadLoop,
 };
 const brokers = kafkaBrokers.split(",");
 const kafka = kafkaClient(brokers, "sluice-bench-bare");
@@ -125,6 +137,34 @@ serve({
       },
     });
     return {};
+  },
+  /**
+   * Reads `records` records of a topic from the start with one client's bare loop, parsing
+   * each value as JSON (what every Sluice reader does first). The clock and the CPU count
+   * start at the first record: connecting and joining the group are not measured.
+   */
+  read: async (a: { client: BareConsumer; topic: string; groupId: string; records: number }) => {
+    let cpu0 = 0;
+    let t0 = 0;
+    let cpu1 = 0;
+    let t1 = 0;
+    let n = 0;
+    await READ_LOOPS[a.client]({
+      brokers, clientId: `sluice-bench-read-${a.client}`, topic: a.topic, groupId: a.groupId, records: a.records,
+      onValue: (v) => {
+        if (n++ === 0) {
+          cpu0 = processStats().cpuMs;
+          t0 = Date.now();
+        }
+        JSON.parse(v.toString("utf8"));
+        // Stopped at the last record: leaving the group is not measured either.
+        if (n === a.records) {
+          cpu1 = processStats().cpuMs;
+          t1 = Date.now();
+        }
+      },
+    });
+    return { records: n, cpuMs: cpu1 - cpu0, wallMs: t1 - t0 };
   },
   stop: async () => {
     await consumer?.disconnect();

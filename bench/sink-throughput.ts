@@ -174,8 +174,9 @@ interface Inserts {
   insertedRows: number;
   insertRetries: number;
   kafkaRetries: number;
+  pauses: number;
 }
 
 function inserts(i: Inserts): string {
-  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average, ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries`;
+  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average, ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries, ${i.pauses} partition pauses`;
 }

@@ -31,6 +31,8 @@ export interface SinkMetrics {
   ingestToWrittenSeconds: Histogram<"sink">;
   duplicatesDropped: Counter<"sink">;
   deadLettered: Counter<"sink">;
+  /** Partitions paused: fetched data over the memory budget, or over a partition's limits while it writes. */
+  fetchPauses: Counter<"sink">;
   /** Registers this sink's lag; returns the unregister function. */
   trackLag(sink: string, source: LagSource): () => void;
 }
@@ -77,6 +79,7 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
     ingestToWrittenSeconds: histogram("sluice_sink_ingest_to_written_seconds", "Ingest (collector accept, else Kafka timestamp) to written in ClickHouse.", latencyBuckets),
     duplicatesDropped: counter("sluice_sink_duplicates_dropped_total", "Rows dropped by in-batch dedupe on event id."),
     deadLettered: counter("sluice_sink_dead_letters_total", "Poison records sent to the dead-letter topic."),
+    fetchPauses: counter("sluice_sink_fetch_pauses_total", "Partitions whose fetching paused: records held over the worker's memory budget, or over a partition's batching limits while it writes. Each pause drops what the client prefetched for the partition, fetched again on resume."),
     trackLag(sink, source) {
       lagSources.set(sink, source);
       return () => lagSources.delete(sink);

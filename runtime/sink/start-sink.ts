@@ -295,6 +295,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     maybeFlush(s);
     if (!s.paused && ((s.flushing && overLimit(s, limits)) || overBudget())) {
       s.paused = true;
+      metrics.fetchPauses.inc({ sink: label });
       consumer.pause([{ topic, partitions: [p] }]);
     }
   };

@@ -115,6 +115,9 @@ describe("the ClickHouse sink on the real testbed", () => {
     console.log(`[sink] backlog of ${n}: peak held ${(peak / 2 ** 20).toFixed(1)} MiB, budget ${(budget / 2 ** 20).toFixed(1)} MiB, bound ${(bound / 2 ** 20).toFixed(1)} MiB`);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(bound);
+    // Holding to the budget meant pausing partitions, and each pause is counted.
+    const pauses = Number(/sluice_sink_fetch_pauses_total\{[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+    expect(pauses).toBeGreaterThan(0);
   }, 180_000);
 
   it("a partition paused under the memory budget and revoked while paused is read again when it comes back", async () => {

@@ -5,7 +5,9 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import type { ProcessStats } from "./children/serve.js";
+import { DEFAULT_MEMORY_LIMIT } from "../operator/workload/desired.js";
 import { workerMemoryEnv } from "../operator/workload/memory-env.js";
+import { memoryBytes } from "../operator/workload/memory-quantity.js";
 
 export interface Child {
   name: string;
@@ -86,13 +88,18 @@ export async function startChild(script: "worker" | "load" | "bare" | "aggregate
   };
 }
 
+/** The pod memory limit the benchmarks' workers run as: BENCH_WORKER_MEMORY_MIB, else the operator's default. */
+export function workerMemoryMiB(): number {
+  return Number(process.env.BENCH_WORKER_MEMORY_MIB ?? memoryBytes(DEFAULT_MEMORY_LIMIT)! / 2 ** 20);
+}
+
 /**
  * The memory environment the operator gives a worker pod (heap limit, record budget, malloc
  * arenas), for the pod memory limit BENCH_WORKER_MEMORY_MIB (the operator's default, 1 GiB):
  * passed to startChild, a process runs as a deployed worker would.
  */
 export function deployedMemoryEnv(): Record<string, string> {
-  const mib = Number(process.env.BENCH_WORKER_MEMORY_MIB ?? 1024);
+  const mib = workerMemoryMiB();
   if (!(mib >= 128)) throw new Error(`BENCH_WORKER_MEMORY_MIB=${process.env.BENCH_WORKER_MEMORY_MIB}: expected a pod memory limit in MiB, at least 128`);
   return Object.fromEntries(workerMemoryEnv(mib * 2 ** 20).map((e) => [e.name, e.value]));
 }

@@ -1,8 +1,9 @@
 /**
  * Benchmarks 3 and 4: end-to-end latency from accept (the client's 200, or the bare
- * producer's ack) to queryable in ClickHouse at fixed fractions of the collector capacity
- * measured in benchmark 1, with the collector and the sink in separate processes as in a
- * cluster; and the larger worker's RSS at rest and under that load. The
+ * producer's ack) to queryable in ClickHouse at fixed fractions of the pipeline's capacity
+ * (the slower of the collector, benchmark 1, and the sink as deployed, benchmark 2: see
+ * run.ts), with the collector and the sink in separate processes as in a cluster; and the
+ * larger worker's RSS at rest and under that load. The
  * baseline is the bare path at the same rate: the kafkajs reference producer and the bare
  * consume+insert loop (the port's librdkafka consumer) in one process (its RSS is the
  * baseline for the worker's).
@@ -10,7 +11,7 @@
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
 import { ArrivalPoller, percentile } from "./arrivals.js";
-import { deployedMemoryEnv, startChild, type Child } from "./child.js";
+import { deployedMemoryEnv, startChild, workerMemoryMiB, type Child } from "./child.js";
 import type { ProcessStats } from "./children/serve.js";
 import type { BenchContext } from "./context.js";
 import { figure, type Figure } from "./report.js";
@@ -178,7 +179,7 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
     }
     const held = (r: PathRun) => `V8 heap ${Math.round(mib(r.heapTotalAtPeakBytes))} MiB (${Math.round(mib(r.heapUsedAtPeakBytes))} in use), Buffers ${Math.round(mib(r.externalAtPeakBytes))} MiB, native rest ${Math.round(mib(r.rssPeakBytes - r.heapTotalAtPeakBytes - r.externalAtPeakBytes))} MiB`;
     const byProcess = Object.entries(sluice.rssPeakByProcess).map(([role, b]) => `${role} ${Math.round(mib(b))} MiB`).join(", ");
-    const memNote = `the larger of the collector's and the sink's process (${byProcess}), each like the bare process in the memory environment of a ${process.env.BENCH_WORKER_MEMORY_MIB ?? 1024} MiB worker pod (operator/workload/memory-env.ts); at the peak: Sluice ${held(sluice)}; bare ${held(bare)}`;
+    const memNote = `the larger of the collector's and the sink's process (${byProcess}), each like the bare process in the memory environment of a ${workerMemoryMiB()} MiB worker pod (operator/workload/memory-env.ts); at the peak: Sluice ${held(sluice)}; bare ${held(bare)}`;
     figures.push(figure({ bench: memBench, metric: "peak under load", unit: "MiB", value: mib(sluice.rssPeakBytes), baseline: memBaseline, baselineValue: mib(bare.rssPeakBytes), note: memNote }));
   }
   return { figures, detail };

@@ -11,7 +11,7 @@
  */
 import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
-import { deployedMemoryEnv, startChild } from "./child.js";
+import { deployedMemoryEnv, startChild, workerMemoryMiB } from "./child.js";
 import { waitForRows, type BenchContext, type Drain } from "./context.js";
 import { consumerThroughput } from "./consumers.js";
 import { clickHouseServerCpu, kafkaEngineDrain } from "./kafka-engine.js";
@@ -75,7 +75,7 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   } finally {
     await deployedWorker.stop();
   }
-  console.log(`  sluice sink as deployed (${process.env.BENCH_WORKER_MEMORY_MIB ?? 1024} MiB pod): ${deployed.rows} rows in ${deployed.ms} ms`);
+  console.log(`  sluice sink as deployed (${workerMemoryMiB()} MiB pod): ${deployed.rows} rows in ${deployed.ms} ms`);
 
   // Scale-out: two worker processes in one (new) group drain the same backlog, as two pods
   // of a Sink would. Started one after the other, so the run includes the rebalance.

@@ -22,6 +22,10 @@ export interface AggregationMetrics {
   deadLettered: Counter<"aggregation">;
   writeRetries: Counter<"aggregation">;
   kafkaRetries: Counter<"aggregation" | "step">;
+  /** Batches held back, past the pending-rows limit, until the write in flight ended. */
+  writeWaits: Counter<"aggregation">;
+  /** Times fetching paused because a write stayed in flight past that wait. */
+  fetchPauses: Counter<"aggregation">;
   kafkaRetrying: Gauge<"aggregation" | "step">;
   /** Registers this aggregation's gauges; returns the unregister function. */
   track(aggregation: string, source: EngineGauges): () => void;
@@ -66,6 +70,8 @@ export function aggregationMetrics(registry: Registry): AggregationMetrics {
     deadLettered: counter("sluice_aggregation_dead_letters_total", "Poison records sent to the stream's dead-letter topic.", ["aggregation"]),
     writeRetries: counter("sluice_aggregation_write_retries_total", "ClickHouse or Kafka writes that failed and were retried.", ["aggregation"]),
     kafkaRetries: counter("sluice_aggregation_kafka_retries_total", "Kafka steps (read offsets, commit, transaction) that failed with an error waiting can fix and were retried, by step.", ["aggregation", "step"]),
+    writeWaits: counter("sluice_aggregation_write_waits_total", "Batches held back because the rows waiting to be written passed the pending limit while a write was in flight: back-pressure from ClickHouse.", ["aggregation"]),
+    fetchPauses: counter("sluice_aggregation_fetch_pauses_total", "Times fetching paused because a write stayed in flight past the 10 s a held batch waits for it (ClickHouse down or very slow).", ["aggregation"]),
     kafkaRetrying: once(registry, "sluice_aggregation_kafka_retrying", () =>
       new Gauge({ name: "sluice_aggregation_kafka_retrying", help: "Kafka steps retrying an error right now, by step (0 once they succeed).", labelNames: ["aggregation", "step"] as const, registers: reg })),
     track(aggregation, source) {

@@ -48,6 +48,8 @@ export interface AggregationOptions {
   retries?: RetryBoard;
   /** Emitted rows held while a write is in flight before fetching pauses. Default: 50,000. */
   maxPendingOutputs?: number;
+  /** How long a batch past that limit waits for the write in flight before the client is paused. Default: 10 s. */
+  pendingWaitMs?: number;
 }
 
 export interface AggregationHandle {
@@ -60,7 +62,7 @@ export interface AggregationHandle {
 /** Emitted rows held before the consumer pauses until a write finishes. */
 const DEFAULT_MAX_PENDING_OUTPUTS = 50_000;
 /** How long a batch waits for the write in flight, past the pending limit, before the client is paused. */
-const PENDING_WAIT_MS = 10_000;
+const DEFAULT_PENDING_WAIT_MS = 10_000;
 
 /** One group generation: the engine and what it emitted that is not yet written. */
 interface Session {
@@ -88,6 +90,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
   const metrics = aggregationMetrics(opts.registry);
   const retries = opts.retries ?? new RetryBoard();
   const maxPendingOutputs = opts.maxPendingOutputs ?? DEFAULT_MAX_PENDING_OUTPUTS;
+  const pendingWaitMs = opts.pendingWaitMs ?? DEFAULT_PENDING_WAIT_MS;
   /**
    * Partitions this worker paused that the client may still hold paused. librdkafka keeps an
    * application pause across an eager revocation and re-assignment, and a new session starts
@@ -286,13 +289,15 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     // hangs past this wait (ClickHouse down), where holding the batch would stop the group's
     // rebalances too.
     if (s.outputs.length > maxPendingOutputs && s.flushing && !s.paused) {
+      metrics.writeWaits.inc({ aggregation: label });
       const inFlight = s.flushing;
       let waited: NodeJS.Timeout | undefined;
-      await Promise.race([inFlight, new Promise<void>((r) => (waited = setTimeout(r, PENDING_WAIT_MS)))]);
+      await Promise.race([inFlight, new Promise<void>((r) => (waited = setTimeout(r, pendingWaitMs)))]);
       clearTimeout(waited);
     }
     if (s.outputs.length > maxPendingOutputs && s.flushing && !s.paused && live(s)) {
       s.paused = true;
+      metrics.fetchPauses.inc({ aggregation: label });
       consumer.pause([{ topic }]);
       for (const q of s.next.keys()) clientPaused.add(q);
       log.info("fetching paused until the write in flight ends", { aggregation: label, pendingRows: s.outputs.length });

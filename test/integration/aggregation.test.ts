@@ -225,6 +225,9 @@ describe("the aggregation worker on the real testbed", () => {
     const late = Array.from({ length: 40 }, (_, i) => ev(`late-${i}`, `c${i}`, T0 + 5000, 1, "late"));
     await produce(job, late);
     await waitFor("late rows past the pending limit while the write hangs", async () => ((await read()) >= onTime.length + job.stream.partitions + 11 ? true : undefined), { timeoutMs: 60_000 });
+    // A batch waits 10 s for the write in flight before the client is paused.
+    const pauses = async () => Number(/sluice_aggregation_fetch_pauses_total\{[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+    await waitFor("fetching paused once the write hung past the wait", async () => ((await pauses()) > 0 ? true : undefined), { timeoutMs: 60_000 });
 
     // A bare member of the group: it fetches what it is given and commits nothing.
     const member = kafkaClient(env.kafkaBrokers, "aggregation-test-member").consumer({ groupId: job.groupId });
@@ -247,6 +250,38 @@ describe("the aggregation worker on the real testbed", () => {
     expect(await results(job, false, true, ch.url)).toEqual(expected);
     await expect(Promise.race([handle.failed, Promise.resolve("alive")])).resolves.toBe("alive");
   }, 300_000);
+
+  it("past its pending-rows limit while a write is in flight, a batch waits for that write and fetching is not paused", async () => {
+    // Pausing and resuming the client left a partition unread at times (make bench's sliding
+    // aggregation stalled so), so a write that ends within the wait must not pause it. The
+    // worker's own ClickHouse stops while closed windows pile up (4x the pending limit at
+    // every minute boundary), so a write is in flight and batches wait for it; the server
+    // comes back well within the wait (60 s here, to keep a loaded machine out of it).
+    const dir = mkdtempSync(join(tmpdir(), "sluice-agg-wait-"));
+    const ch = await startClickHouse({ dir, logDir: dir });
+    cleanups.push(() => ch.servers[0]!.stop());
+    const job = await setup({ partitions: 3, maxOutOfOrderness: "1s", allowedLateness: "0s" });
+    const registry = createRegistry(false);
+    const handle = await startAggregation({ aggregation: job, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: ch.url, registry, logger: process.env.AGG_TEST_LOGS ? undefined : silentLogger, tickMs: 100, backoff: { initialMs: 100, maxMs: 1000 }, maxPendingOutputs: 10, pendingWaitMs: 60_000 });
+    cleanups.push(() => handle.stop());
+    const metric = async (name: string) => Number(new RegExp(`${name}\\{[^}]*\\} (\\d+)`).exec(await registry.metrics())?.[1] ?? 0);
+    const campaigns = Array.from({ length: 40 }, (_, c) => `c${c}`);
+    const events: Ev[] = [];
+    for (let m = 0; m < 30; m++) for (const c of campaigns) for (const i of [0, 1]) events.push(ev(`${c}-${m}-${i}`, c, T0 + m * MINUTE + i * 20_000, m + i, `u${i}`));
+
+    await ch.servers[0]!.stop();
+    for (let i = 0; i < events.length; i += 500) await produce(job, events.slice(i, i + 500));
+    await sentinels(job);
+    await waitFor("a batch held back by the write in flight", async () => ((await metric("sluice_aggregation_write_waits_total")) > 0 ? true : undefined), { timeoutMs: 60_000 });
+    await ch.restart();
+    const expected = simulate(events, 1000, 0);
+    expect(expected.late).toBe(0);
+    await waitFor("every window written", async () => ((await results(job, false, true, ch.url)).length === expected.results.length ? true : undefined), { timeoutMs: 120_000 });
+    expect(await results(job, false, true, ch.url)).toEqual(expected.results);
+    console.log(`[aggregation] ${events.length} events, ${expected.results.length} windows: ${await metric("sluice_aggregation_write_waits_total")} batches waited for a write, ${await metric("sluice_aggregation_fetch_pauses_total")} pauses`);
+    expect(await metric("sluice_aggregation_fetch_pauses_total")).toBe(0);
+    await expect(Promise.race([handle.failed, Promise.resolve("alive")])).resolves.toBe("alive");
+  }, 240_000);
 
   it("with earlyFirings 5s, an event's contribution is visible in the aggregate table within 10 s", async () => {
     const job = await setup({ partitions: 1, maxOutOfOrderness: "10s", allowedLateness: "0s", earlyFirings: "5s" });

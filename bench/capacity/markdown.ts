@@ -97,7 +97,7 @@ export function capacityMarkdown(results: BenchResults): string {
     `  (they can only grow, and adding them moves keys between partitions); multiples of ${PARTITION_MULTIPLE} split evenly among`,
     `  1, 2, 3, 4, 6 and ${PARTITION_MULTIPLE} consumers. The collector produces only, so partitions do not bound it.`,
     `- RSS of the pods = pods x ${rss && rss.value !== null ? `${num(rss.value)} MiB, ${cite(rss)}` : "the peak RSS under 80% load (" + NOT_MEASURED + ")"}:`,
-    "  a worker running collector and sink together, so an upper bound for either alone. Aggregation pods' RSS under load",
+    "  the larger of the collector's and the sink's process (separate pods, as deployed), so an upper bound for either. Aggregation pods' RSS under load",
     `  is not measured; their state grows with open (window, group) keys, not with the rate: ${opt(plan.stateMemory.value, 0, " MiB")} of RSS per 1M open keys (${cite(plan.stateMemory)}).`,
     "- Each stage reads (or, the collector, writes) the whole stream, so the stages' pods add up: plan each stage you run.",
     "- The aggregation figures are for count + uniqExact + sum by user_id over the groups named in the figure; more keys or functions cost more.",

@@ -1,95 +1,214 @@
 /**
- * The consumer half of the port on librdkafka (the KafkaJS-shaped API of Confluent's
- * binding). Auto-commit is off: Sluice commits only what its sink acknowledged, with
- * metadata. The eager rebalance protocol is used on purpose: after every rebalance each
- * assigned partition restarts from its committed offset, which is what the sink's and the
+ * The consumer half of the port on librdkafka, through the binding's classic (node-rdkafka)
+ * API: `consume(n)` in the binding's worker thread, records grouped by partition into the
+ * port's batches. The binding's KafkaJS-shaped layer did the same with a message cache,
+ * header objects and per-message promises on top, and its reading alone cost more than our
+ * sink's whole work per record (runtime/kafka/README.md, `make bench`'s consumer rows).
+ *
+ * Auto-commit is off: Sluice commits only what its sink acknowledged, with metadata. The
+ * eager rebalance protocol is used on purpose: after every rebalance each assigned
+ * partition restarts from its committed offset, which is what the sink's and the
  * aggregation's replay logic is written for (a cooperative rebalance would keep the
  * positions of partitions that stay, past what was committed).
  */
 import type { Batch, ConsumerOptions, InMessage, KafkaConsumer, RunOptions } from "../port.js";
-import { KafkaJS, quietLogger } from "./library.js";
+import { jsonLogger } from "../../log.js";
+import { Rdkafka } from "./library.js";
+import { RebalanceGate } from "./rebalance-gate.js";
 
 const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+const BATCH = 1_000; // records per consume() call: the per-call overhead is paid per 1,000
+
+type Native = InstanceType<typeof Rdkafka.KafkaConsumer>;
+type Toppar = { topic: string; partition: number };
+type RawMessage = Toppar & { offset: number; key?: Buffer | string | null; value: Buffer | null; timestamp?: number; headers?: Record<string, unknown>[] };
 
 /** Our port's consumer → the binding's, for transactions that commit its offsets. */
-const natives = new WeakMap<KafkaConsumer, unknown>();
-export function nativeConsumer(c: KafkaConsumer): unknown {
+const natives = new WeakMap<KafkaConsumer, Native>();
+export function nativeConsumer(c: KafkaConsumer): Native {
   const n = natives.get(c);
   if (!n) throw new Error("not a librdkafka consumer: transactions need the consumer they commit for");
   return n;
 }
 
-type RawMessage = { offset: string; key: Buffer | null; value: Buffer | null; timestamp: string; headers?: Record<string, unknown> };
-
 export function confluentConsumer(brokers: string[], clientId: string, o: ConsumerOptions): KafkaConsumer {
+  const log = jsonLogger("kafka");
   const sessionTimeoutMs = o.sessionTimeoutMs ?? 30_000;
-  const consumer = new KafkaJS.Kafka({}).consumer({
-    "bootstrap.servers": brokers.join(","),
-    "client.id": clientId,
-    "group.id": o.groupId,
-    "enable.auto.commit": false,
-    "auto.offset.reset": o.fromBeginning === false ? "latest" : "earliest",
-    "session.timeout.ms": sessionTimeoutMs,
-    "heartbeat.interval.ms": Math.max(500, Math.floor(sessionTimeoutMs / 5)),
-    "fetch.wait.max.ms": o.maxWaitTimeInMs ?? 500,
-    "partition.assignment.strategy": "range,roundrobin",
-    "allow.auto.create.topics": false,
-    // The binding hands eachBatch at most 32 records by default; our per-batch work
-    // (bookkeeping, a flush check) is then paid every 32 records. Measured with
-    // `BENCH_ONLY=sink make bench`: see runtime/kafka/README.md.
-    "js.consumer.max.batch.size": 1_000,
-    // Bounded prefetch. librdkafka's defaults keep up to 100,000 records per partition and
-    // 64 MiB queued, plus 50 MiB fetch responses: a worker that starts on a backlog (a new
-    // sink, a replay, the minutes after an outage) held hundreds of MiB in native memory
-    // besides its own buffers, and pods with a 512Mi limit were OOM-killed at every restart
-    // (test/e2e/on-node.test.ts, Kafka cut off from a sink under load).
-    "queued.min.messages": 10_000,
-    "queued.max.messages.kbytes": 16_384,
-    "fetch.max.bytes": 8 << 20,
-    rebalance_cb: (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
-      if (err.code === ASSIGN) o.onAssigned?.(assignment.map((a) => a.partition));
-    },
-    kafkaJS: { logger: quietLogger(clientId) as never },
-  } as never);
+  const gate = new RebalanceGate();
+  let topics: string[] = [];
+  let assigned: Toppar[] = [];
+  const owned = new Set<string>();
+
+  const consumer: Native = new Rdkafka.KafkaConsumer(
+    {
+      "bootstrap.servers": brokers.join(","),
+      "client.id": clientId,
+      "group.id": o.groupId,
+      "enable.auto.commit": false,
+      "enable.auto.offset.store": false,
+      "auto.offset.reset": o.fromBeginning === false ? "latest" : "earliest",
+      "session.timeout.ms": sessionTimeoutMs,
+      "heartbeat.interval.ms": Math.max(500, Math.floor(sessionTimeoutMs / 5)),
+      "fetch.wait.max.ms": o.maxWaitTimeInMs ?? 500,
+      "partition.assignment.strategy": "range,roundrobin",
+      "allow.auto.create.topics": false,
+      // Bounded prefetch. librdkafka's defaults keep up to 100,000 records per partition and
+      // 64 MiB queued, plus 50 MiB fetch responses: a worker that starts on a backlog (a new
+      // sink, a replay, the minutes after an outage) held hundreds of MiB in native memory
+      // besides its own buffers, and pods with a 512Mi limit were OOM-killed at every restart
+      // (test/e2e/on-node.test.ts, Kafka cut off from a sink under load).
+      "queued.min.messages": 10_000,
+      "queued.max.messages.kbytes": 16_384,
+      "fetch.max.bytes": 8 << 20,
+      // librdkafka serves rebalances inside consume(), in the binding's worker thread, and
+      // the binding hands them to this callback later, on the main thread: the gate applies
+      // them between two consume() results, never in the middle of one (rebalance-gate.ts).
+      rebalance_cb: (err: { code: number } | undefined, assignment: Toppar[]) => {
+        const assign = err?.code === ASSIGN;
+        gate.apply(() => {
+          try {
+            if (assign) consumer.assign(assignment);
+            else consumer.unassign();
+          } catch (e) {
+            // Only when the client is already closing: nothing is delivered after this.
+            log.info("rebalance not applied", { client: clientId, error: (e as Error).message });
+          }
+          assigned = assign ? assignment.filter((a) => topics.includes(a.topic)) : [];
+          owned.clear();
+          for (const a of assigned) owned.add(key(a.topic, a.partition));
+          if (assign) o.onAssigned?.(assigned.map((a) => a.partition));
+        });
+      },
+    } as never,
+    // No topic config argument: given one, the binding drops auto.offset.reset above.
+  );
+  // A record's wait counts only until the first one; then the call takes what is there.
+  (consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+  consumer.setDefaultConsumeTimeout(o.maxWaitTimeInMs ?? 500);
+  // Without a listener the binding's EventEmitter would throw on a client error; the
+  // client retries those itself (a broker down, a coordinator moving).
+  consumer.on("event.error", (err: { message: string }) => log.info("kafka client error", { client: clientId, error: err.message }));
+
+  let running = false;
+  let loop: Promise<void> = Promise.resolve();
+  const consumeOnce = () =>
+    new Promise<RawMessage[]>((resolve, reject) => consumer.consume(BATCH, (err, messages) => (err ? reject(err) : resolve(messages as unknown as RawMessage[]))));
+
+  const readLoop = async ({ eachBatch, eachMessage }: RunOptions): Promise<void> => {
+    let lastError = "";
+    while (running) {
+      gate.enter();
+      try {
+        let messages: RawMessage[];
+        try {
+          messages = await consumeOnce();
+        } catch (err) {
+          // A consume error is the client's state (a broker down, a poll interval missed):
+          // librdkafka recovers, rejoining when it must. Logged once per kind.
+          const message = (err as Error).message;
+          if (message !== lastError) log.warn("kafka consume failed, retrying", { client: clientId, error: message });
+          lastError = message;
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        lastError = "";
+        for (const batch of byPartition(messages, owned)) {
+          if (!running) break;
+          if (eachBatch) await eachBatch({ batch: toBatch(consumer, batch) });
+          else if (eachMessage) for (const m of batch) await eachMessage({ topic: m.topic, partition: m.partition, message: toMessage(m) });
+        }
+      } finally {
+        gate.leave();
+      }
+    }
+  };
+
+  const expand = (list: { topic: string; partitions?: number[] }[]): Toppar[] =>
+    list.flatMap(({ topic, partitions }) => (partitions ?? assigned.filter((a) => a.topic === topic).map((a) => a.partition)).map((partition) => ({ topic, partition })));
 
   const port: KafkaConsumer = {
-    connect: () => consumer.connect(),
-    subscribe: ({ topics }) => consumer.subscribe({ topics }),
-    run: async ({ eachBatch, eachMessage }: RunOptions) => {
-      if (eachBatch) {
-        await consumer.run({
-          eachBatch: async ({ batch }) => {
-            const mine: Batch = {
-              topic: batch.topic,
-              partition: batch.partition,
-              highWatermark: batch.highWatermark,
-              messages: batch.messages.map((m) => toMessage(m as unknown as RawMessage)),
-              firstOffset: () => batch.messages[0]?.offset ?? "-1",
-            };
-            await eachBatch({ batch: mine });
-          },
-        });
-      } else if (eachMessage) {
-        await consumer.run({
-          eachMessage: async ({ topic, partition, message }) => eachMessage({ topic, partition, message: toMessage(message as unknown as RawMessage) }),
-        });
-      }
+    connect: () => new Promise<void>((ok, fail) => consumer.connect({ timeout: 30_000 }, (err) => (err ? fail(err) : ok()))),
+    subscribe: async (s) => {
+      topics = s.topics;
+      consumer.subscribe(s.topics);
     },
-    pause: (topics) => consumer.pause(topics),
-    resume: (topics) => consumer.resume(topics),
-    commitOffsets: (offsets) => consumer.commitOffsets(offsets.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset, metadata: c.metadata ?? null }))),
-    disconnect: () => consumer.disconnect(),
+    run: async (r) => {
+      running = true;
+      loop = readLoop(r).catch((err: Error) => log.error("kafka read loop stopped", { client: clientId, error: err.message }));
+    },
+    pause: (list) => {
+      const tps = expand(list);
+      if (tps.length > 0) consumer.pause(tps);
+    },
+    resume: (list) => {
+      const tps = expand(list);
+      if (tps.length > 0) consumer.resume(tps);
+    },
+    commitOffsets: (offsets) =>
+      new Promise<void>((ok, fail) => {
+        const tps = offsets.map((c) => ({ topic: c.topic, partition: c.partition, offset: Number(c.offset), ...(c.metadata ? { metadata: c.metadata } : {}) }));
+        // commitCb (the binding has it; its typings lack it) reports the broker's answer.
+        (consumer as unknown as { commitCb(t: unknown[], cb: (err: unknown) => void): void }).commitCb(tps, (err) => (err ? fail(err) : ok()));
+      }),
+    disconnect: async () => {
+      running = false;
+      await loop;
+      // Rebalances during close (the revocation) are applied at once: nothing reads any more.
+      gate.close();
+      if (!consumer.isConnected()) return;
+      await new Promise<void>((ok) => consumer.disconnect(() => ok()));
+    },
   };
   natives.set(port, consumer);
   return port;
 }
 
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * One consume() result as per-partition runs in arrival order. Records of a partition this
+ * member does not own are dropped: its owner reads them from the committed offset.
+ */
+function byPartition(messages: RawMessage[], owned: Set<string>): RawMessage[][] {
+  const runs = new Map<string, RawMessage[]>();
+  for (const m of messages) {
+    const k = key(m.topic, m.partition);
+    if (!owned.has(k)) continue;
+    let run = runs.get(k);
+    if (!run) runs.set(k, (run = []));
+    run.push(m);
+  }
+  return [...runs.values()];
+}
+
+function toBatch(consumer: Native, run: RawMessage[]): Batch {
+  const first = run[0]!;
+  let high = run[run.length - 1]!.offset + 1;
+  try {
+    // The log-end offset of the last fetch response, cached by librdkafka.
+    high = Math.max(high, Number(consumer.getWatermarkOffsets(first.topic, first.partition).highOffset));
+  } catch {
+    // None cached yet: the batch's own end is the best known.
+  }
+  return {
+    topic: first.topic,
+    partition: first.partition,
+    highWatermark: String(high),
+    messages: run.map(toMessage),
+    firstOffset: () => String(first.offset),
+  };
+}
+
 function toMessage(m: RawMessage): InMessage {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
-    if (v === undefined || v === null) continue;
-    const first = Array.isArray(v) ? v[0] : v;
-    headers[k] = Buffer.isBuffer(first) ? first.toString("utf8") : String(first);
+  if (m.headers) {
+    for (const h of m.headers) {
+      for (const [k, v] of Object.entries(h)) {
+        if (v === undefined || v === null || k in headers) continue;
+        headers[k] = Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
+      }
+    }
   }
-  return { offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers, timestamp: m.timestamp };
+  const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
+  return { offset: String(m.offset), key, value: m.value ?? null, headers, timestamp: String(m.timestamp ?? -1) };
 }

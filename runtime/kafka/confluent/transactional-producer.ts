@@ -90,7 +90,7 @@ export function confluentTransactionalProducer(brokers: string[], clientId: stri
 function sendOffsets(p: Native, consumer: KafkaConsumer, offsets: CommitEntry[]): Promise<void> {
   type Internal = { sendOffsetsToTransaction(o: unknown[], c: unknown, timeoutMs: number, cb: (err: unknown) => void): void };
   const producer = (p as unknown as { _getInternalClient(): Internal })._getInternalClient();
-  const native = (nativeConsumer(consumer) as { _getInternalClient(): unknown })._getInternalClient();
+  const native = nativeConsumer(consumer);
   const tps = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset), ...(o.metadata ? { metadata: o.metadata } : {}) }));
   return new Promise((resolve, reject) => producer.sendOffsetsToTransaction(tps, native, 10_000, (err) => (err ? reject(err instanceof Error ? err : new Error(String((err as { message?: string }).message ?? err))) : resolve())));
 }

@@ -4,7 +4,7 @@
  * (runtime/kafka/read-loop.ts: read, JSON.parse, nothing else) reads the same records in
  * its own process: the sink benchmark's pre-filled topic (lz4, the streams' default), and
  * an uncompressed copy for kafkajs, which ships no lz4 codec. Records per CPU-second of the
- * reading process, librdkafka's threads included; from its first record to its last.
+ * reading process, librdkafka's threads included, from before it connects to its last record.
  */
 import { randomBytes } from "node:crypto";
 import { startChild } from "./child.js";
@@ -19,7 +19,7 @@ interface Read {
 }
 
 const NAMES: Record<BareConsumer, string> = {
-  librdkafka: "librdkafka via the port (KafkaJS-shaped layer)",
+  librdkafka: "librdkafka via the port (consume(n), runtime/kafka/confluent/consumer.ts)",
   "librdkafka-native": "librdkafka native consume()",
   kafkajs: "kafkajs 2.2.4",
   platformatic: "@platformatic/kafka",

@@ -1,7 +1,8 @@
 /**
- * Bare read loops on librdkafka (see ../read-loop.ts): through the port's own consumer (the
- * binding's KafkaJS-shaped layer, what the sink and the aggregation run) and through the
- * binding's classic consume(n) call, without that layer.
+ * Bare read loops on librdkafka (see ../read-loop.ts): through the port's own consumer
+ * (consumer.ts, what the sink and the aggregation run: consume(n) plus per-partition
+ * batches and the port's record shape) and through the binding's bare consume(n) call, the
+ * floor of what the port's consumer can cost.
  */
 import { confluentConsumer } from "./consumer.js";
 import { Rdkafka } from "./library.js";

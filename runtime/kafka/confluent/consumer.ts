@@ -18,15 +18,15 @@ import { RebalanceGate } from "./rebalance-gate.js";
 
 const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
 /**
- * Records per consume() call: up to 1,000 per assigned partition (what the KafkaJS-shaped
- * layer handed out per batch), at most 10,000 (5 MB of 500-byte events) per call. One call
- * is split into one batch per partition, and a reader that waits for each batch (the bench's
- * bare consume+insert loop) makes one round of writes per call: calls of 1,000 records over
- * 12 partitions gave it batches of ~80 records, and it fell minutes behind at half the
- * load it keeps up with now.
+ * Records per consume() call, split into one batch per partition. Measured on a 12-partition
+ * lz4 topic (the port's read loop, 200k records, two runs each, records per CPU-second):
+ * 1,000 per call 57k/55k, 3,000 48k/55k, 10,000 46k/45k; the larger results are promoted
+ * by V8 before they are read, and the sink's RSS at 80% load rose from 388 to 525 MiB with
+ * them in `make bench`. The cost of the small calls falls on a reader that waits on each
+ * batch (the bench's bare consume+insert loop: one insert per ~80 records over 12
+ * partitions); the sink and the aggregation never wait on a write inside a batch.
  */
-const PER_PARTITION = 1_000;
-const MAX_PER_CALL = 10_000;
+const BATCH = 1_000;
 
 type Native = InstanceType<typeof Rdkafka.KafkaConsumer>;
 type Toppar = { topic: string; partition: number };
@@ -100,10 +100,8 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
 
   let running = false;
   let loop: Promise<void> = Promise.resolve();
-  const consumeOnce = () => {
-    const max = Math.min(MAX_PER_CALL, PER_PARTITION * Math.max(1, assigned.length));
-    return new Promise<RawMessage[]>((resolve, reject) => consumer.consume(max, (err, messages) => (err ? reject(err) : resolve(messages as unknown as RawMessage[]))));
-  };
+  const consumeOnce = () =>
+    new Promise<RawMessage[]>((resolve, reject) => consumer.consume(BATCH, (err, messages) => (err ? reject(err) : resolve(messages as unknown as RawMessage[]))));
 
   const readLoop = async ({ eachBatch, eachMessage }: RunOptions): Promise<void> => {
     let lastError = "";

@@ -121,10 +121,23 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
           continue;
         }
         lastError = "";
-        for (const batch of byPartition(messages, owned)) {
+        for (const run of byPartition(messages, owned)) {
+          // A handler that throws gets the same records again, after a backoff, before any
+          // later ones (the KafkaJS-shaped layer sought back for the same effect): nothing
+          // is skipped, and a handler that keeps failing stops this member's reading, which
+          // its lag shows, until librdkafka's poll interval hands its partitions on.
+          for (let attempt = 1; running; attempt++) {
+            try {
+              if (eachBatch) await eachBatch({ batch: toBatch(consumer, run) });
+              else if (eachMessage) for (const m of run) await eachMessage({ topic: m.topic, partition: m.partition, message: toMessage(m) });
+              break;
+            } catch (err) {
+              const delayMs = Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
+              log.error("kafka batch handler failed, delivering the batch again", { client: clientId, partition: run[0]!.partition, offset: run[0]!.offset, attempt, delayMs, error: (err as Error).message });
+              await new Promise((r) => setTimeout(r, delayMs));
+            }
+          }
           if (!running) break;
-          if (eachBatch) await eachBatch({ batch: toBatch(consumer, batch) });
-          else if (eachMessage) for (const m of batch) await eachMessage({ topic: m.topic, partition: m.partition, message: toMessage(m) });
         }
       } finally {
         gate.leave();

@@ -1,0 +1,167 @@
+/**
+ * The port's consumer on a real broker: what the sink and the aggregation rely on it for.
+ * After every rebalance each assigned partition restarts from its committed offset, and no
+ * record fetched under the old assignment arrives after the new one was announced; a batch
+ * whose handler throws comes again before anything later; pause and resume are per
+ * partition.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kafkaClient } from "../../runtime/kafka/client.js";
+import type { Batch, KafkaAdmin, KafkaConsumer, KafkaProducer } from "../../runtime/kafka/port.js";
+import { waitFor } from "../../testbed/poll.js";
+import { randomName, testbedEnv } from "../support/testbed-env.js";
+
+const PARTITIONS = 4;
+
+describe("the Kafka port's consumer", () => {
+  const env = testbedEnv();
+  const client = kafkaClient(env.kafkaBrokers, "consumer-test");
+  let admin: KafkaAdmin;
+  let producer: KafkaProducer;
+  const consumers: KafkaConsumer[] = [];
+  const topics: string[] = [];
+
+  const newTopic = async (name: string): Promise<string> => {
+    const topic = randomName(name);
+    topics.push(topic);
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+    return topic;
+  };
+  const send = (topic: string, partition: number, n: number, tag = "r") =>
+    producer.send({ topic, messages: Array.from({ length: n }, (_, i) => ({ value: `${tag}${i}`, partition })) });
+  const member = (groupId: string, onAssigned: (p: number[]) => void): KafkaConsumer => {
+    const c = client.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeoutMs: 10_000, onAssigned });
+    consumers.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    admin = client.admin();
+    producer = client.producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+  });
+  afterAll(async () => {
+    await Promise.all(consumers.map((c) => c.disconnect().catch(() => {})));
+    await producer?.disconnect();
+    await admin?.deleteTopics({ topics }).catch(() => {});
+    await admin?.disconnect();
+  });
+
+  it("delivers a batch whose handler threw again, before any later record, and skips nothing", async () => {
+    const topic = await newTopic("consumer-retry");
+    for (let p = 0; p < PARTITIONS; p++) await send(topic, p, 50);
+    const handled = new Map<number, number[]>();
+    let deliveriesOfFailed = 0;
+    let threw = false;
+    const c = member(randomName("consumer-retry-group"), () => {});
+    await c.connect();
+    await c.subscribe({ topics: [topic] });
+    await c.run({
+      eachBatch: async ({ batch }) => {
+        if (batch.partition === 1 && batch.firstOffset() === "0") {
+          deliveriesOfFailed++;
+          if (!threw) {
+            threw = true;
+            throw new Error("the handler fails once");
+          }
+        }
+        const seen = handled.get(batch.partition) ?? [];
+        for (const m of batch.messages) seen.push(Number(m.offset));
+        handled.set(batch.partition, seen);
+      },
+    });
+    await waitFor("every record handled", async () => ([...handled.values()].reduce((n, s) => n + s.length, 0) >= PARTITIONS * 50 ? true : undefined), { timeoutMs: 60_000 });
+    expect(deliveriesOfFailed).toBe(2);
+    for (let p = 0; p < PARTITIONS; p++) expect(handled.get(p)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it("pauses and resumes single partitions while the others flow", async () => {
+    const topic = await newTopic("consumer-pause");
+    const counts = new Map<number, number>();
+    let assigned: number[] = [];
+    const c = member(randomName("consumer-pause-group"), (p) => (assigned = p));
+    await c.connect();
+    await c.subscribe({ topics: [topic] });
+    await c.run({
+      eachBatch: async ({ batch }) => void counts.set(batch.partition, (counts.get(batch.partition) ?? 0) + batch.messages.length),
+    });
+    await waitFor("the partitions assigned", async () => (assigned.length === PARTITIONS ? true : undefined), { timeoutMs: 60_000 });
+    c.pause([{ topic, partitions: [2] }]);
+    for (let p = 0; p < PARTITIONS; p++) await send(topic, p, 20);
+    await waitFor("the unpaused partitions read", async () => ([0, 1, 3].every((p) => counts.get(p) === 20) ? true : undefined), { timeoutMs: 30_000 });
+    // Partition 2's records are in Kafka since before the others were read: the pause held them.
+    expect(counts.get(2) ?? 0).toBe(0);
+    c.resume([{ topic, partitions: [2] }]);
+    await waitFor("the resumed partition read", async () => (counts.get(2) === 20 ? true : undefined), { timeoutMs: 30_000 });
+    // A topic without partitions means the whole assignment.
+    c.pause([{ topic }]);
+    for (let p = 0; p < PARTITIONS; p++) await send(topic, p, 5);
+    await send(topic, 0, 1);
+    c.resume([{ topic }]);
+    await waitFor("all read after the topic's resume", async () => ([0, 1, 2, 3].every((p) => counts.get(p) === (p === 0 ? 26 : 25)) ? true : undefined), { timeoutMs: 30_000 });
+  });
+
+  it("after a member joins under load, every partition restarts from its committed offset and nothing of the old assignment follows", async () => {
+    const topic = await newTopic("consumer-rebalance");
+    const groupId = randomName("consumer-rebalance-group");
+    let producing = true;
+    let produced = 0;
+    const load = (async () => {
+      while (producing) {
+        await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => send(topic, p, 50)));
+        produced += PARTITIONS * 50;
+      }
+    })();
+
+    /** The group's committed offsets, as the members' successful commits left them. */
+    const committed = new Map<number, number>();
+    /** Per member, per partition: the offsets delivered since its last assignment. */
+    type Seen = { since: Map<number, number[]>; violations: string[]; assignments: number };
+    const start = async (name: string): Promise<Seen> => {
+      const seen: Seen = { since: new Map(), violations: [], assignments: 0 };
+      const c = member(groupId, (partitions) => {
+        seen.assignments++;
+        seen.since = new Map(partitions.map((p) => [p, []]));
+      });
+      await c.connect();
+      await c.subscribe({ topics: [topic] });
+      await c.run({
+        eachBatch: async ({ batch }: { batch: Batch }) => {
+          const list = seen.since.get(batch.partition);
+          if (!list) {
+            seen.violations.push(`${name}: partition ${batch.partition} delivered but not assigned`);
+            return;
+          }
+          for (const m of batch.messages) {
+            const offset = Number(m.offset);
+            // The first record after an assignment is the committed offset (or 0, never
+            // committed); then each record follows the one before.
+            const expected = list.length === 0 ? (committed.get(batch.partition) ?? 0) : list[list.length - 1]! + 1;
+            if (offset !== expected) seen.violations.push(`${name}: partition ${batch.partition} offset ${offset}, expected ${expected}`);
+            list.push(offset);
+          }
+          // Commit short of what was read, as the aggregation does: a restart must go back to it.
+          const last = Number(batch.messages[batch.messages.length - 1]!.offset);
+          const commit = Math.max(0, last + 1 - 10);
+          try {
+            await c.commitOffsets([{ topic, partition: batch.partition, offset: String(commit) }]);
+            committed.set(batch.partition, commit);
+          } catch {
+            // A commit refused mid-rebalance: the committed offset stays what it was.
+          }
+        },
+      });
+      return seen;
+    };
+
+    const a = await start("first member");
+    await waitFor("the first member reading", async () => (a.assignments > 0 && [...a.since.values()].some((l) => l.length > 0) ? true : undefined), { timeoutMs: 60_000 });
+    const b = await start("second member");
+    await waitFor("both members reading after the rebalance", async () => (b.assignments > 0 && [...b.since.values()].some((l) => l.length > 100) && [...a.since.values()].some((l) => l.length > 100) ? true : undefined), { timeoutMs: 90_000 });
+    producing = false;
+    await load;
+    expect(produced).toBeGreaterThan(0);
+    expect(a.assignments).toBeGreaterThanOrEqual(2);
+    expect([...a.violations, ...b.violations]).toEqual([]);
+  });
+});

@@ -14,11 +14,13 @@
 import type { Batch, ConsumerOptions, InMessage, KafkaConsumer, RunOptions } from "../port.js";
 import { jsonLogger } from "../../log.js";
 import { Rdkafka } from "./library.js";
+import { CallSize } from "./call-size.js";
 import { RebalanceGate } from "./rebalance-gate.js";
 
 const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
 /**
- * Records per consume() call, split into one batch per partition. Measured on a 12-partition
+ * Records per consume() call at most, split into one batch per partition (fewer while the
+ * worker is starved of CPU: call-size.ts). Measured on a 12-partition
  * lz4 topic (the port's read loop, 200k records, two runs each, records per CPU-second):
  * 1,000 per call 57k/55k, 3,000 48k/55k, 10,000 46k/45k; the larger results are promoted
  * by V8 before they are read, and the sink's RSS at 80% load rose from 388 to 525 MiB with
@@ -100,8 +102,11 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
 
   let running = false;
   let loop: Promise<void> = Promise.resolve();
+  const size = new CallSize(BATCH);
   const consumeOnce = () =>
-    new Promise<RawMessage[]>((resolve, reject) => consumer.consume(BATCH, (err, messages) => (err ? reject(err) : resolve(messages as unknown as RawMessage[]))));
+    new Promise<RawMessage[]>((resolve, reject) => consumer.consume(size.current, (err, messages) => (err ? reject(err) : resolve(messages as unknown as RawMessage[]))));
+  // Between two batches the event loop serves what waited (probes, metrics scrapes, timers).
+  const yieldToIo = () => new Promise<void>((r) => setImmediate(r));
 
   const readLoop = async ({ eachBatch, eachMessage }: RunOptions): Promise<void> => {
     let lastError = "";
@@ -121,6 +126,7 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
           continue;
         }
         lastError = "";
+        const handlingStarted = performance.now();
         for (const run of byPartition(messages, owned)) {
           // A handler that throws gets the same records again, after a backoff, before any
           // later ones (the KafkaJS-shaped layer sought back for the same effect): nothing
@@ -138,7 +144,9 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
             }
           }
           if (!running) break;
+          await yieldToIo();
         }
+        size.observe(messages.length, performance.now() - handlingStarted);
       } finally {
         gate.leave();
       }

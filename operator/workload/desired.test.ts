@@ -68,6 +68,8 @@ describe("a Sink's desired workload", () => {
     expect(pod.securityContext).toMatchObject({ runAsGroup: 65532, fsGroup: 65532 });
     expect(pod.containers[0].securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
     expect(pod.containers[0].livenessProbe.httpGet.path).toBe("/healthz");
+    // Starting slowly on a small CPU share is not taken for being dead.
+    expect(pod.containers[0].startupProbe).toMatchObject({ httpGet: { path: "/healthz" }, periodSeconds: 5, failureThreshold: 36 });
     expect(pod.containers[0].readinessProbe.httpGet.path).toBe("/readyz");
   });
 

@@ -122,6 +122,12 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
   const limitBytes = memoryBytes(limits.memory) ?? memoryBytes(DEFAULT_MEMORY_LIMIT)!;
   envVars.push(...workerMemoryEnv(limitBytes));
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
+  // A worker on a small CPU share (50m in the autoscaling test) takes over 30 s to load and
+  // connect, and the liveness probe alone (3 failures 10 s apart) killed it while it started,
+  // again at every restart: the startup probe gives it 3 minutes, and liveness counts only
+  // after. Liveness then allows a minute of a busy event loop before a restart.
+  const startupProbe = { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 36 };
+  const livenessProbe = { ...probe("/healthz"), timeoutSeconds: 5, failureThreshold: 6 };
   return {
     serviceAccountName: names.worker,
     automountServiceAccountToken: false,
@@ -137,7 +143,8 @@ function podSpec(w: WorkerInput, names: ReturnType<typeof workloadNames>, env: W
         args: ["worker", component, "--config", `${CONFIG_MOUNT}/${names.key}`, ...(keys ? ["--keys", KEYS_MOUNT] : [])],
         env: envVars,
         ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
-        livenessProbe: probe("/healthz"),
+        startupProbe,
+        livenessProbe,
         readinessProbe: probe("/readyz"),
         resources: { requests: { cpu: CPU_REQUEST[component], memory: "256Mi", ...resources?.requests }, limits },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },

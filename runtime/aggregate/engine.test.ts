@@ -85,6 +85,51 @@ describe("AggregationEngine", () => {
     expect(results(e.finish()).find((r) => r.windowStart === 50)).toMatchObject({ events: 2 });
   });
 
+  describe("with sliding windows (kept in slices)", () => {
+    const sliding = { window: { type: "sliding" as const, sizeMs: 100, slideMs: 50 }, allowedLatenessMs: 0, maxOutOfOrdernessMs: 0 };
+    const rowOf = (outs: Output[], start: number) => results(outs).filter((r) => r.windowStart === start).at(-1);
+
+    it("keeps an event out of an older window it was too late for, while another partition holds that window open", () => {
+      const { e } = engine(sliding);
+      e.assign([0, 1]);
+      const outs = [e.onEvent(ev(5, "x", {}, 1)), e.onEvent(ev(120, "1", {}, 0))];
+      // Partition 0's watermark (120) is past [0, 100): too late there, counted in [50, 150).
+      outs.push(e.onEvent(ev(60, "2", {}, 0)));
+      outs.push(e.finish());
+      expect(rowOf(outs.flat(), 0)).toMatchObject({ events: 1, version: 3 });
+      expect(rowOf(outs.flat(), 50)).toMatchObject({ events: 2, version: 5 });
+    });
+
+    it("counts a redelivery once though it is now too late for windows its first copy was counted in", () => {
+      const { e } = engine(sliding);
+      const outs = [e.onEvent(ev(60, "2")), e.onEvent(ev(120, "1"))];
+      const again = e.onEvent(ev(60, "2"));
+      expect(again).toMatchObject([{ kind: "late", missed: [{ start: 0, end: 100 }], counted: true }]);
+      expect(e.duplicates).toBe(1);
+      expect(rowOf([...outs.flat(), ...again, ...e.finish()], 50)).toMatchObject({ events: 2, version: 5 });
+    });
+
+    it("holds each event once, and lets a slice go when no open window holds it", () => {
+      const { e } = engine(sliding);
+      e.onEvent(ev(10, "1"));
+      e.onEvent(ev(45, "2"));
+      // Both in [-50, 50) and [0, 100): 2 event ids held, not one per (event, window).
+      expect(e.stateSize()).toEqual({ windows: 2, groups: 1, eventIds: 2 });
+      e.onEvent(ev(160, "3"));
+      // [100, 200) and [150, 250) remain; the slices before 100 are in neither.
+      expect(e.stateSize()).toEqual({ windows: 2, groups: 1, eventIds: 1 });
+    });
+
+    it("gives a window exactly its events when the size is not a multiple of the slide", () => {
+      const { e } = engine({ ...sliding, maxOutOfOrdernessMs: 1_000, window: { type: "sliding", sizeMs: 50, slideMs: 20 } });
+      for (const [t, id] of [[1, "a"], [9, "b"], [19, "c"], [25, "d"], [35, "g"], [44, "e"], [49, "f"]] as const) e.onEvent(ev(t, id));
+      const rows = results(e.finish());
+      const events = (start: number) => rows.find((r) => r.windowStart === start)?.events;
+      // Slices of 10 ms: [-20, 30) holds 1, 9, 19 and 25 but not 35 (in the slice [30, 40)).
+      expect([events(-40), events(-20), events(0), events(20), events(40)]).toEqual([2, 4, 7, 4, 2]);
+    });
+  });
+
   it("judges each event by its own partition's watermark, so the order partitions are read in changes nothing", () => {
     const order = (first: number) => {
       const { e } = engine({ allowedLatenessMs: 0, maxOutOfOrdernessMs: 0 });

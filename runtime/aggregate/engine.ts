@@ -59,6 +59,7 @@ import {
   type WindowInterval,
   type WindowState,
 } from "./window-state.js";
+import { sliceWidthMs, Slices } from "./slices.js";
 import { mergeSession, sessionFor, type Interval } from "./windows.js";
 
 export type { AggregationEvent, Firing, ResultRow } from "./window-state.js";
@@ -113,6 +114,13 @@ export class AggregationEngine {
   private tail: WindowState | undefined;
   private openWindows = 0;
   private readonly layout: MeasureLayout;
+  /**
+   * Overlapping sliding windows keep their events and values in slices (slices.ts); their
+   * window states then hold only the firing state (and, with groupsInOnePartition, the
+   * partitions that fed them), so they are made with no measures.
+   */
+  private readonly slices: Slices | undefined;
+  private readonly windowLayout: MeasureLayout;
   /** Tumbling or sliding windows (not sessions). */
   private readonly fixed: boolean;
   /** Window starts of the event being folded (fixed windows), newest first. */
@@ -148,6 +156,9 @@ export class AggregationEngine {
     this.localGroups = config.groupsInOnePartition === true;
     this.layout = measureLayout(config);
     this.fixed = config.window.type !== "session";
+    const w = config.window;
+    this.slices = w.type === "sliding" && w.slideMs < w.sizeMs ? new Slices(this.layout, sliceWidthMs(w.sizeMs, w.slideMs)) : undefined;
+    this.windowLayout = this.slices ? { ops: [], slots: 0 } : this.layout;
     const now = clock();
     this.nextEarlyAtMs = now + (config.earlyFiringsMs ?? 0);
     if (resume) this.restore(resume, now);
@@ -175,7 +186,7 @@ export class AggregationEngine {
     this.tracker.assign(p, now);
     const replayed = event.offset < (this.replayUpTo.get(p) ?? Number.NEGATIVE_INFINITY);
     const decision = this.decisionWatermark(p);
-    const missed = this.config.window.type === "session" ? this.foldSession(event, decision) : this.foldFixed(event, decision, out);
+    const missed = this.config.window.type === "session" ? this.foldSession(event, decision) : this.slices ? this.foldSliced(event, decision, out, this.slices) : this.foldFixed(event, decision, out);
     this.nextOffsets.set(p, Math.max(this.nextOffsets.get(p) ?? 0, event.offset + 1));
     if (missed.windows.length > 0) {
       this.missedWindows += missed.windows.length;
@@ -240,7 +251,7 @@ export class AggregationEngine {
   }
 
   stateSize(): StateSize {
-    let eventIds = 0;
+    let eventIds = this.slices?.eventIds() ?? 0;
     for (let s = this.head; s !== undefined; s = s.next) eventIds += s.idCount;
     return { windows: this.openWindows, groups: this.groups.size, eventIds };
   }
@@ -252,12 +263,13 @@ export class AggregationEngine {
       const next = this.nextOffsets.get(p) ?? this.resumeCommits.get(p);
       if (next !== undefined) cut.set(p, { offset: next, maxEventTimeMs: this.maxEventTime(p) });
     }
-    for (let s = this.head; s !== undefined; s = s.next) {
-      s.forEachFirst((p, offset, maxEventTimeMs) => {
-        const c = cut.get(p);
-        if (c !== undefined && offset < c.offset) cut.set(p, { offset, maxEventTimeMs });
-      });
-    }
+    const lower = (p: number, offset: number, maxEventTimeMs: number) => {
+      const c = cut.get(p);
+      if (c !== undefined && offset < c.offset) cut.set(p, { offset, maxEventTimeMs });
+    };
+    // Sliced windows' events are in their slices (which live while a window holding them is open).
+    if (this.slices) this.slices.forEachPart((part) => part.forEachFirst(lower));
+    else for (let s = this.head; s !== undefined; s = s.next) s.forEachFirst(lower);
     return cut;
   }
 
@@ -324,6 +336,53 @@ export class AggregationEngine {
     return { windows: missed, counted };
   }
 
+  /**
+   * foldFixed for sliced windows: the event goes into its slice once, counted from its oldest
+   * window not too late for it (the windows too late for it are always its oldest ones); each
+   * window it is counted in changes, and is written at once if already closed.
+   */
+  private foldSliced(e: AggregationEvent, decision: number, out: Output[], slices: Slices): { windows: Interval[]; counted: boolean } {
+    const w = this.config.window;
+    if (w.type === "session") throw new Error("foldSliced called for a session window");
+    const key = groupKeyOf(this.config.groupBy, e.row);
+    const missed: Interval[] = [];
+    const t = e.eventTimeMs;
+    const starts = this.starts;
+    starts.length = 0;
+    for (let start = Math.floor(t / w.slideMs) * w.slideMs; start > t - w.sizeMs; start -= w.slideMs) starts.push(start);
+    let first = starts.length;
+    for (let j = starts.length - 1; j >= 0; j--) {
+      const start = starts[j]!;
+      if (start + w.sizeMs + this.config.allowedLatenessMs > decision) break;
+      missed.push({ start, end: start + w.sizeMs });
+      first = j;
+    }
+    if (first === 0) return { windows: missed, counted: false };
+    // starts is newest first: the counted windows are starts[0 .. first).
+    const p = e.partition;
+    const maxBefore = this.maxEventTime(p);
+    if (!slices.add(key, e, starts[first - 1]!, maxBefore)) {
+      this.duplicates += first;
+      return { windows: missed, counted: true };
+    }
+    for (let j = first - 1; j >= 0; j--) {
+      const start = starts[j]!;
+      let s = this.fixedWindow(key, start);
+      if (!s) {
+        let interval = this.intervals.get(start);
+        if (!interval) this.intervals.set(start, (interval = { start, end: start + w.sizeMs, refs: 0 }));
+        this.track((s = this.newState(key, e, interval)));
+      }
+      s.dirty = true;
+      if (this.localGroups && !s.fedBy(p)) {
+        s.noteFirst(p, e.offset, maxBefore);
+        this.bucket(p, s);
+      }
+      this.fireIfClosed(s, out);
+    }
+    return { windows: missed, counted: true };
+  }
+
   /** The group's open fixed window starting at `start` (a group's fixed windows are sorted by start). */
   private fixedWindow(key: GroupKey, start: number): WindowState | undefined {
     const open = this.groups.get(key);
@@ -344,7 +403,7 @@ export class AggregationEngine {
     const other = open === undefined ? undefined : Array.isArray(open) ? open[0] : open;
     const groupBy = this.config.groupBy;
     const group = other !== undefined && sameGroupRow(groupBy, other.group, e.row) ? other.group : groupRowOf(groupBy, e.row);
-    return newWindowState(this.layout, interval, other !== undefined ? other.groupKey : key, group);
+    return newWindowState(this.windowLayout, interval, other !== undefined ? other.groupKey : key, group);
   }
 
   private foldSession(e: AggregationEvent, decision: number): { windows: Interval[]; counted: boolean } {
@@ -441,7 +500,7 @@ export class AggregationEngine {
   }
 
   private emit(s: WindowState, firing: Firing, out: Output[]): void {
-    if (!this.suppressed(s)) out.push({ kind: "result", row: resultRow(this.layout, s, firing) });
+    if (!this.suppressed(s)) out.push({ kind: "result", row: this.slices ? this.slices.row(s, firing) : resultRow(this.layout, s, firing) });
     s.dirty = false;
   }
 
@@ -501,6 +560,11 @@ export class AggregationEngine {
       if (open.length === 0) this.groups.delete(s.groupKey);
     }
     if (this.fixed && --s.w.refs === 0) this.intervals.delete(s.start);
+    if (this.slices) {
+      // Slices before the group's oldest open window are in no open window any more.
+      const rest = this.groups.get(s.groupKey);
+      this.slices.dropBefore(s.groupKey, rest === undefined ? Number.POSITIVE_INFINITY : Array.isArray(rest) ? rest[0]!.start : rest.start);
+    }
   }
 }
 

@@ -251,6 +251,12 @@ export function sameGroupRow(groupBy: readonly string[], group: Row, row: Row): 
 
 export function newWindowState(layout: MeasureLayout, w: WindowInterval, key: GroupKey, group: Row): WindowState {
   const s = new WindowState(w, key, group);
+  initMeasures(layout, s);
+  return s;
+}
+
+/** Sets each measure's initial state in `s`'s slots. */
+export function initMeasures(layout: MeasureLayout, s: WindowState): void {
   if (layout.slots > 4) s.mx = new Array<unknown>(layout.slots - 4).fill(undefined);
   for (const op of layout.ops) {
     switch (op.fn) {
@@ -271,7 +277,6 @@ export function newWindowState(layout: MeasureLayout, w: WindowInterval, key: Gr
         break; // undefined: no value yet
     }
   }
-  return s;
 }
 
 /** Folds one event in; false when its id was already folded (a duplicate changes nothing). */
@@ -315,8 +320,8 @@ function addValue(s: WindowState, op: MeasureOp, v: Value): void {
       if (v === null || v === undefined) return;
       const seen = s.slot(i) as UniqExactState;
       if (seen === undefined) s.setSlot(i, v);
-      else if (seen instanceof Set) seen.add(distinctKey(v)!);
-      else if (!sameDistinct(seen, v)) s.setSlot(i, new Set([distinctKey(seen)!, distinctKey(v)!]));
+      else if (seen instanceof Set) seen.add(v);
+      else if (!sameDistinct(seen, v)) s.setSlot(i, new Set([seen, v]));
       return;
     }
     case "uniq": {
@@ -330,16 +335,21 @@ function addValue(s: WindowState, op: MeasureOp, v: Value): void {
   }
 }
 
-/** uniqExact: no value yet, the one value seen (as is), or the distinct keys (measures.ts) of two or more. */
-type UniqExactState = undefined | string | number | boolean | Set<string>;
+/**
+ * uniqExact: no value yet, the one value seen, or a Set of the values from the second. A Set
+ * tells values apart as distinctKey (measures.ts) does: by type and value, NaN one value, -0
+ * as 0 (SameValueZero), and holds the row's own values instead of a new key string for each.
+ */
+type Distinct = string | number | boolean;
+type UniqExactState = undefined | Distinct | Set<Distinct>;
 
 /** Same distinct key (type and value): NaN is one value, and -0 is 0, as their keys say. */
 function sameDistinct(a: string | number | boolean, b: string | number | boolean): boolean {
   return a === b || (a !== a && b !== b);
 }
 
-function uniqExactKeys(seen: UniqExactState): Iterable<string> {
-  return seen === undefined ? [] : seen instanceof Set ? seen : [distinctKey(seen)!];
+function uniqExactKeys(seen: UniqExactState): Iterable<Distinct> {
+  return seen === undefined ? [] : seen instanceof Set ? seen : [seen];
 }
 
 function mergeValue(into: WindowState, other: WindowState, op: MeasureOp): void {
@@ -385,6 +395,114 @@ function mergeValue(into: WindowState, other: WindowState, op: MeasureOp): void 
 
 const EMPTY_UNIQ = new HyperLogLog().estimate();
 
+/**
+ * The results of a window held in several states (a sliced window's parts), written into
+ * `row`: the values merging them into one state would give, without building that state
+ * (the sets and sketches of a merge would be garbage once the row is written).
+ */
+export function mergedResults(layout: MeasureLayout, states: readonly WindowState[], row: ResultRow): void {
+  for (const op of layout.ops) row[op.name] = mergedResult(op, states);
+}
+
+const distinctScratch: Distinct[] = [];
+const SCAN_UP_TO = 32;
+
+/**
+ * How many distinct values the uniqExact states in slot i hold together. A window's parts
+ * usually hold a few values each: up to SCAN_UP_TO are compared in a reused array, which costs
+ * less than hashing each into a new Set.
+ */
+function distinctCount(states: readonly WindowState[], i: number): number {
+  const seen = distinctScratch;
+  seen.length = 0;
+  let n = 0;
+  for (const s of states) {
+    const v = s.slot(i) as UniqExactState;
+    n += v === undefined ? 0 : v instanceof Set ? v.size : 1;
+  }
+  if (n > SCAN_UP_TO) {
+    const set = new Set<Distinct>();
+    for (const s of states) {
+      const v = s.slot(i) as UniqExactState;
+      if (v instanceof Set) for (const k of v) set.add(k);
+      else if (v !== undefined) set.add(v);
+    }
+    return set.size;
+  }
+  const addNew = (k: Distinct) => {
+    for (let j = 0; j < seen.length; j++) if (sameDistinct(seen[j]!, k)) return;
+    seen.push(k);
+  };
+  for (const s of states) {
+    const v = s.slot(i) as UniqExactState;
+    if (v instanceof Set) for (const k of v) addNew(k);
+    else if (v !== undefined) addNew(v);
+  }
+  const size = seen.length;
+  seen.length = 0;
+  return size;
+}
+
+function mergedResult(op: MeasureOp, states: readonly WindowState[]): MeasureResult {
+  const i = op.slot;
+  switch (op.fn) {
+    case "count":
+    case "sum": {
+      let total = 0;
+      for (const s of states) total += s.slot(i) as number;
+      return total;
+    }
+    case "avg": {
+      let total = 0;
+      let n = 0;
+      for (const s of states) {
+        total += s.slot(i) as number;
+        n += s.slot(i + 1) as number;
+      }
+      return n === 0 ? null : total / n;
+    }
+    case "min":
+    case "max": {
+      let best: number | string | null = null;
+      for (const s of states) {
+        const v = s.slot(i) as number | string | null;
+        if (v !== null && (best === null || (op.fn === "min" ? v < best : v > best))) best = v;
+      }
+      return best;
+    }
+    case "uniqExact": {
+      let holding = 0;
+      let one: UniqExactState = undefined;
+      for (const s of states) {
+        const v = s.slot(i) as UniqExactState;
+        if (v !== undefined) {
+          holding++;
+          one = v;
+        }
+      }
+      if (holding <= 1) return one === undefined ? 0 : one instanceof Set ? one.size : 1;
+      return distinctCount(states, i);
+    }
+    case "uniq": {
+      let merged: HyperLogLog | undefined;
+      let one: HyperLogLog | undefined;
+      for (const s of states) {
+        const sketch = s.slot(i) as HyperLogLog | undefined;
+        if (sketch === undefined) continue;
+        if (one === undefined) one = sketch;
+        else (merged ??= copyOf(one)).merge(sketch);
+      }
+      return (merged ?? one)?.estimate() ?? EMPTY_UNIQ;
+    }
+  }
+}
+
+function copyOf(sketch: HyperLogLog): HyperLogLog {
+  const copy = new HyperLogLog();
+  copy.merge(sketch);
+  return copy;
+}
+
 function resultOf(s: WindowState, op: MeasureOp): MeasureResult {
   const i = op.slot;
   switch (op.fn) {
@@ -418,10 +536,15 @@ export function mergeWindowState(layout: MeasureLayout, into: WindowState, other
   const ids = other.ids;
   if (typeof ids === "string") into.addId(ids);
   else if (ids !== undefined) for (const id of ids) into.addId(id);
-  for (const op of layout.ops) mergeValue(into, other, op);
+  mergeMeasures(layout, into, other);
   other.forEachFirst((p, offset, max) => into.noteFirst(p, offset, max));
   into.firedOnTime ||= other.firedOnTime;
   into.dirty = true;
+}
+
+/** Folds `other`'s measure states into `into`'s (never sharing a mutable state between them). */
+export function mergeMeasures(layout: MeasureLayout, into: WindowState, other: WindowState): void {
+  for (const op of layout.ops) mergeValue(into, other, op);
 }
 
 /**
@@ -434,8 +557,9 @@ export function versionOf(s: WindowState): number {
   return 2 * s.idCount + (s.firedOnTime ? 1 : 0);
 }
 
-export function resultRow(layout: MeasureLayout, s: WindowState, firing: Firing): ResultRow {
-  const row: ResultRow = { windowStart: s.start, windowEnd: s.end, ...s.group, version: versionOf(s), firing };
+/** The row of `s`; a sliced window passes its own version (its events are counted in its slices). */
+export function resultRow(layout: MeasureLayout, s: WindowState, firing: Firing, version = versionOf(s)): ResultRow {
+  const row: ResultRow = { windowStart: s.start, windowEnd: s.end, ...s.group, version, firing };
   for (const op of layout.ops) row[op.name] = resultOf(s, op);
   return row;
 }

@@ -32,8 +32,30 @@ function keyValue(type: FieldType, v: Scalar, f: Feat): string | number {
   return type === "timestamp" ? timestamp(0, f) : 0;
 }
 
+/**
+ * Window bounds repeat across a flush's rows (every group of a window, and a sliding
+ * aggregation writes size/slide windows per group), and so does the flush time: their
+ * formatted values are kept instead of formatting a Date three times per row.
+ */
+const formatted = new Map<number, string | number>();
+const FORMATTED_MAX = 4_096;
+let formattedFor: Feat["dateTime64"] | undefined;
+
+function windowTimestamp(ms: number, f: Feat): string | number {
+  if (formattedFor !== f.dateTime64) {
+    formatted.clear();
+    formattedFor = f.dateTime64;
+  }
+  let v = formatted.get(ms);
+  if (v === undefined) {
+    if (formatted.size >= FORMATTED_MAX) formatted.clear();
+    formatted.set(ms, (v = timestamp(ms, f)));
+  }
+  return v;
+}
+
 export function encodeAggregateRow(job: CompiledAggregationJob, row: ResultRow, f: Feat, nowMs: number): ChRow {
-  const out: ChRow = { window_start: timestamp(row.windowStart, f), window_end: timestamp(row.windowEnd, f) };
+  const out: ChRow = { window_start: windowTimestamp(row.windowStart, f), window_end: windowTimestamp(row.windowEnd, f) };
   for (const g of job.engine.groupBy) out[g] = keyValue(fieldType(job, g), row[g] as Scalar, f);
   for (const m of job.engine.measures) {
     if ((m.fn === "min" || m.fn === "max") && m.field !== undefined) {
@@ -46,7 +68,7 @@ export function encodeAggregateRow(job: CompiledAggregationJob, row: ResultRow, 
   // Kept for tables written by versions that retracted session rows (none are written now).
   out.is_deleted = 0;
   out.firing = row.firing;
-  out._written_at = timestamp(nowMs, f);
+  out._written_at = windowTimestamp(nowMs, f);
   return out;
 }
 

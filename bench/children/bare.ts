@@ -24,6 +24,13 @@ import type { KafkaConsumer, KafkaProducer, OutMessage } from "../../runtime/kaf
 import { collectorRecord, makeEvent, tenantFor } from "../events.js";
 import { childArgs, processStats, serve } from "./serve.js";
 
+// kafkajs's consumer sets a timer with a negative delay (tulios/kafkajs#1751), which Node
+// clamps to 1 ms and warns about in the middle of the report: that one warning is dropped.
+process.removeAllListeners("warning");
+process.on("warning", (w) => {
+  if (w.name !== "TimeoutNegativeWarning") console.warn(w);
+});
+
 const { kafkaBrokers, clickhouseUrl, eventBytes, producer: producerClient = "kafkajs" } =
   childArgs<{ kafkaBrokers: string; clickhouseUrl: string; eventBytes: string; producer?: BareProducer }>();
 

@@ -551,7 +551,7 @@ export class AggregationEngine {
     else this.tail = s.prev;
     s.prev = s.next = undefined;
     this.openWindows--;
-    for (const b of this.dropBuckets.values()) b.delete(s);
+    if (this.localGroups) for (const b of this.dropBuckets.values()) b.delete(s);
     const open = this.groups.get(s.groupKey);
     if (open === s) this.groups.delete(s.groupKey);
     else if (Array.isArray(open)) {

@@ -404,43 +404,50 @@ export function mergedResults(layout: MeasureLayout, states: readonly WindowStat
   for (const op of layout.ops) row[op.name] = mergedResult(op, states);
 }
 
-const distinctScratch: Distinct[] = [];
-const SCAN_UP_TO = 32;
-
 /**
- * How many distinct values the uniqExact states in slot i hold together. A window's parts
- * usually hold a few values each: up to SCAN_UP_TO are compared in a reused array, which costs
- * less than hashing each into a new Set.
+ * Values already counted by the distinctCount call under way: a value is counted when its
+ * mark is not the call's. Never cleared per call (a new Set or a clear() per row costs a new
+ * hash table), only once it holds many values; keys compare as a Set's (SameValueZero), so
+ * values are told apart as distinctKey (measures.ts) does.
  */
+const distinctMarks = new Map<Distinct, number>();
+let distinctMark = 0;
+const MARKS_MAX = 16_384;
+
+/** How many distinct values the uniqExact states in slot i hold together. */
 function distinctCount(states: readonly WindowState[], i: number): number {
-  const seen = distinctScratch;
-  seen.length = 0;
+  let holding = 0;
+  let one: UniqExactState = undefined;
+  for (const s of states) {
+    const v = s.slot(i) as UniqExactState;
+    if (v !== undefined) {
+      holding++;
+      one = v;
+    }
+  }
+  if (holding <= 1) return one === undefined ? 0 : one instanceof Set ? one.size : 1;
+  if (distinctMarks.size > MARKS_MAX || distinctMark >= 0x3fffffff) {
+    distinctMarks.clear();
+    distinctMark = 0;
+  }
+  const mark = ++distinctMark;
   let n = 0;
   for (const s of states) {
     const v = s.slot(i) as UniqExactState;
-    n += v === undefined ? 0 : v instanceof Set ? v.size : 1;
-  }
-  if (n > SCAN_UP_TO) {
-    const set = new Set<Distinct>();
-    for (const s of states) {
-      const v = s.slot(i) as UniqExactState;
-      if (v instanceof Set) for (const k of v) set.add(k);
-      else if (v !== undefined) set.add(v);
+    if (v === undefined) continue;
+    if (v instanceof Set) {
+      for (const k of v) {
+        if (distinctMarks.get(k) !== mark) {
+          distinctMarks.set(k, mark);
+          n++;
+        }
+      }
+    } else if (distinctMarks.get(v) !== mark) {
+      distinctMarks.set(v, mark);
+      n++;
     }
-    return set.size;
   }
-  const addNew = (k: Distinct) => {
-    for (let j = 0; j < seen.length; j++) if (sameDistinct(seen[j]!, k)) return;
-    seen.push(k);
-  };
-  for (const s of states) {
-    const v = s.slot(i) as UniqExactState;
-    if (v instanceof Set) for (const k of v) addNew(k);
-    else if (v !== undefined) addNew(v);
-  }
-  const size = seen.length;
-  seen.length = 0;
-  return size;
+  return n;
 }
 
 function mergedResult(op: MeasureOp, states: readonly WindowState[]): MeasureResult {
@@ -470,19 +477,8 @@ function mergedResult(op: MeasureOp, states: readonly WindowState[]): MeasureRes
       }
       return best;
     }
-    case "uniqExact": {
-      let holding = 0;
-      let one: UniqExactState = undefined;
-      for (const s of states) {
-        const v = s.slot(i) as UniqExactState;
-        if (v !== undefined) {
-          holding++;
-          one = v;
-        }
-      }
-      if (holding <= 1) return one === undefined ? 0 : one instanceof Set ? one.size : 1;
+    case "uniqExact":
       return distinctCount(states, i);
-    }
     case "uniq": {
       let merged: HyperLogLog | undefined;
       let one: HyperLogLog | undefined;

@@ -27,6 +27,8 @@ import { startClickHouse } from "../../testbed/clickhouse.js";
 const env = testbedEnv();
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const MINUTE = 60_000;
+/** The sliding windows' slide (their size is a minute). */
+const SLIDE = 20_000;
 /** Far past every test event: closes all their windows (sentinel windows stay open, and are not queried). */
 const SENTINEL_TIME = T0 + 86_400_000;
 
@@ -122,15 +124,16 @@ describe("the aggregation worker on the real testbed", () => {
     expect(metrics).toMatch(/sluice_aggregation_rows_emitted_total\{aggregation="[^"]+",firing="on_time"\} \d+/);
   });
 
-  it("when the worker is SIGKILLed mid-window twice and restarted, the final results equal a run without crashes", async () => {
-    const o = { partitions: 3, maxOutOfOrderness: "10s", allowedLateness: "2m" };
+  // Sliding windows are kept in slices (runtime/aggregate/slices.ts): a replay must rebuild them too.
+  it.each(["tumbling", "sliding"] as const)("(%s) when the worker is SIGKILLed mid-window twice and restarted, the final results equal a run without crashes", async (window) => {
+    const o = { partitions: 3, maxOutOfOrderness: "10s", allowedLateness: "2m", window };
     const [calm, crashy] = [await setup(o), await setup(o)];
     const events: Ev[] = [];
     for (let i = 0; i < 600; i++) {
       const jitter = i % 5 === 2 ? -((i * 7919) % 20_000) : 0;
       events.push(ev(`e-${i}`, `c${i % 6}`, T0 + i * 3_000 + jitter, i, `u${i % 11}`));
     }
-    const expected = simulate(events, 10_000, 120_000);
+    const expected = simulate(events, 10_000, 120_000, window === "sliding" ? SLIDE : MINUTE);
     expect(expected.late).toBe(0);
     const chunks = [events.slice(0, 200), events.slice(200, 400), events.slice(400)];
 
@@ -307,16 +310,18 @@ function ev(event_id: string, campaign: string, event_time: number, cost: number
  * The expected results, computed independently of the engine: one partition's watermark
  * (newest event time − maxOutOfOrderness); an event is too late when its window ended
  * allowedLateness or more before the watermark as it stood when the event arrived.
- * Duplicates are ignored by id. Tumbling 1 m windows.
+ * Duplicates are ignored by id. 1 m windows, tumbling or sliding by `slideMs`: each window
+ * holds its events, with no notion of slices.
  */
-function simulate(events: Ev[], oooMs: number, latenessMs: number): { results: Result[]; late: number } {
+function simulate(events: Ev[], oooMs: number, latenessMs: number, slideMs = MINUTE): { results: Result[]; late: number } {
   let newest = -Infinity;
   let late = 0;
   const groups = new Map<string, { ws: number; campaign: string; ids: Set<string>; spend: number; users: Set<string> }>();
   for (const e of events) {
-    const ws = Math.floor(e.event_time / MINUTE) * MINUTE;
-    if (newest - oooMs >= ws + MINUTE + latenessMs) late++;
-    else {
+    let counted = false;
+    for (let ws = Math.floor(e.event_time / slideMs) * slideMs; ws > e.event_time - MINUTE; ws -= slideMs) {
+      if (newest - oooMs >= ws + MINUTE + latenessMs) continue;
+      counted = true;
       const k = `${ws}|${e.campaign}`;
       const g = groups.get(k) ?? { ws, campaign: e.campaign, ids: new Set<string>(), spend: 0, users: new Set<string>() };
       groups.set(k, g);
@@ -326,6 +331,7 @@ function simulate(events: Ev[], oooMs: number, latenessMs: number): { results: R
         g.users.add(e.user);
       }
     }
+    if (!counted) late++;
     newest = Math.max(newest, e.event_time);
   }
   const results = [...groups.values()].map((g) => ({ ws: g.ws / 1000, campaign: g.campaign, n: g.ids.size, spend: g.spend, users: g.users.size }));
@@ -338,7 +344,8 @@ const byKey = (a: Result, b: Result) => a.ws - b.ws || a.campaign.localeCompare(
 async function results(job: CompiledAggregationJob, withVersion = false, beforeSentinel = true, clickhouseUrl = env.clickhouseUrl): Promise<(Result & { version: number })[]> {
   const ch = createClient({ url: clickhouseUrl });
   try {
-    const where = beforeSentinel ? `AND window_start < toDateTime(${Math.floor(SENTINEL_TIME / 1000)})` : "";
+    // Windows that end by the sentinel's time: a sliding window holding it starts before it.
+    const where = beforeSentinel ? `AND window_end <= toDateTime(${Math.floor(SENTINEL_TIME / 1000)})` : "";
     const rs = await ch.query({
       query: `SELECT toUnixTimestamp(window_start) AS ws, campaign, n, spend, users, version FROM \`${job.output.database}\`.\`${job.output.table}\` FINAL WHERE is_deleted = 0 ${where} ORDER BY ws, campaign`,
       format: "JSONEachRow",
@@ -396,7 +403,7 @@ function killed(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promis
   });
 }
 
-function testJob(o: { partitions: number; maxOutOfOrderness: string; allowedLateness: string; earlyFirings?: string }): CompiledAggregationJob {
+function testJob(o: { partitions: number; maxOutOfOrderness: string; allowedLateness: string; earlyFirings?: string; window?: "tumbling" | "sliding" }): CompiledAggregationJob {
   const name = randomName("aggt");
   const ident = name.replace(/-/g, "_");
   const stream: CompiledStream = {
@@ -425,7 +432,7 @@ function testJob(o: { partitions: number; maxOutOfOrderness: string; allowedLate
     deletionPolicy: "Delete",
   };
   const engine = compileAggregation({
-    window: { type: "tumbling", size: "1m" },
+    window: o.window === "sliding" ? { type: "sliding", size: "1m", slide: `${SLIDE / 1000}s` } : { type: "tumbling", size: "1m" },
     // Idleness is processing time: kept out of the way so results depend on the input only.
     watermark: { maxOutOfOrderness: o.maxOutOfOrderness, idleTimeout: "1h" },
     allowedLateness: o.allowedLateness,

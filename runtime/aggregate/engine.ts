@@ -551,7 +551,8 @@ export class AggregationEngine {
     else this.tail = s.prev;
     s.prev = s.next = undefined;
     this.openWindows--;
-    if (this.localGroups) for (const b of this.dropBuckets.values()) b.delete(s);
+    // A window is in the buckets of the partitions that fed it only.
+    if (this.localGroups) s.forEachFirst((p) => this.dropBuckets.get(p)?.delete(s));
     const open = this.groups.get(s.groupKey);
     if (open === s) this.groups.delete(s.groupKey);
     else if (Array.isArray(open)) {

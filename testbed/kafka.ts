@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import { acceptsConnection } from "../runtime/worker/kafka-reachability.js";
 import { kafkaLibs, kafkaVersion } from "./paths.js";
 import { freePorts } from "./ports.js";
 import { GiveUp, waitFor } from "./poll.js";
-import { readyOrExplain, spawnServer, type ServerHandle } from "./server-process.js";
+import { logTail, spawnServer, type ServerHandle } from "./server-process.js";
 
 export interface KafkaOptions {
   dir: string;
@@ -38,6 +38,21 @@ export interface KafkaCluster {
  * one static quorum. Ready means every broker is registered and answers metadata.
  */
 export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
+  try {
+    return await startKafkaIn(opts, opts.dir);
+  } catch (err) {
+    // The brokers' ports are picked free, then bound seconds later by the JVM: another
+    // server starting meanwhile (or an outgoing connection) can take one. Once, on new ports.
+    if (!(err instanceof PortTaken)) throw err;
+    process.stderr.write(`${err.message.split("\n")[0]}\ntestbed: starting kafka again on new ports\n`);
+    return await startKafkaIn(opts, join(opts.dir, "again"));
+  }
+}
+
+/** A broker exited because its port was taken before it bound it. */
+class PortTaken extends Error {}
+
+async function startKafkaIn(opts: KafkaOptions, dir: string): Promise<KafkaCluster> {
   const n = opts.brokers ?? 1;
   const version = opts.version ?? kafkaVersion;
   const libs = kafkaLibs(version);
@@ -48,14 +63,14 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
   const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: ports[3 * i]!, controller: ports[3 * i + 1]!, nodePort: ports[3 * i + 2]! }));
   const voters = nodes.map((nd) => `${nd.id}@127.0.0.1:${nd.controller}`).join(",");
   const clusterId = kafkaClusterId();
-  mkdirSync(opts.dir, { recursive: true });
-  const logging = loggingFlags(version, opts.dir);
+  mkdirSync(dir, { recursive: true });
+  const logging = loggingFlags(version, dir);
 
   const classpath = `${libs}/*`;
   const jvm = ["-Xms128m", "-Xmx512m", ...logging, "-cp", classpath];
   const props = nodes.map((nd) => {
-    const file = join(opts.dir, `server-${nd.id}.properties`);
-    writeFileSync(file, serverProperties(nd, voters, join(opts.dir, `data-${nd.id}`), n, opts.nodeIp) + Object.entries(opts.properties ?? {}).map(([k, v]) => `${k}=${v}\n`).join(""));
+    const file = join(dir, `server-${nd.id}.properties`);
+    writeFileSync(file, serverProperties(nd, voters, join(dir, `data-${nd.id}`), n, opts.nodeIp) + Object.entries(opts.properties ?? {}).map(([k, v]) => `${k}=${v}\n`).join(""));
     execFileSync("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", file, "--ignore-formatted"], {
       stdio: "pipe",
     });
@@ -70,34 +85,56 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaCluster> {
       logFile: join(opts.logDir, `kafka-${nodes[i]!.id}.log`),
       detached: opts.detached,
     });
-  const ready = (server: ServerHandle) =>
-    readyOrExplain(server, () =>
-      waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
-        if (server.exited()) throw new GiveUp("process exited");
+  /**
+   * Ready: all n brokers registered. A failure names the broker at fault (one that exited,
+   * else one not listening) with its log, not the first one started.
+   */
+  const ready = async (started: { server: ServerHandle; port: number }[], fresh: boolean): Promise<void> => {
+    try {
+      await waitFor(`${n} kafka broker(s) at ${bootstrap}`, async () => {
+        const gone = started.find((b) => b.server.exited());
+        if (gone) throw new GiveUp(`${gone.server.name} exited`);
         return (await brokerCount(bootstrap)) >= n ? true : undefined;
-      }, { timeoutMs: 90_000 }),
-    );
-  const launch = async (): Promise<ServerHandle[]> => {
+      }, { timeoutMs: 90_000 });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      let blamed = started.find((b) => b.server.exited());
+      for (const b of started) if (!blamed && !(await acceptsConnection(`127.0.0.1:${b.port}`, 1000))) blamed = b;
+      const { server } = blamed ?? started[0]!;
+      const state = server.exited() ? `exited while ${n} broker(s) started` : `did not become ready (${reason})`;
+      const message = `testbed: ${server.name} ${state}.\nLast lines of ${server.logFile}:\n${logTail(server.logFile)}`;
+      if (fresh && server.exited() && logHolds(server.logFile, "Address already in use")) {
+        await Promise.all(started.map((b) => (b.server.exited() ? undefined : b.server.stop())));
+        throw new PortTaken(message);
+      }
+      throw new Error(message);
+    }
+  };
+  const launch = async (fresh: boolean): Promise<ServerHandle[]> => {
     const servers = nodes.map((_, i) => spawnNode(i));
-    for (const server of servers) await ready(server);
+    await ready(servers.map((server, i) => ({ server, port: nodes[i]!.port })), fresh);
     return servers;
   };
   const cluster: KafkaCluster = {
     bootstrap,
     ...(opts.nodeIp && { nodeBootstrap: nodes.map((nd) => `${opts.nodeIp}:${nd.nodePort}`).join(",") }),
-    servers: await launch(),
+    servers: await launch(true),
     restart: async () => {
       for (const server of cluster.servers) if (!server.exited()) await server.stop();
-      cluster.servers.splice(0, cluster.servers.length, ...(await launch()));
+      cluster.servers.splice(0, cluster.servers.length, ...(await launch(false)));
     },
     restartBroker: async (nodeId) => {
       const i = nodes.findIndex((nd) => nd.id === nodeId);
       if (!cluster.servers[i]!.exited()) await cluster.servers[i]!.stop();
       cluster.servers[i] = spawnNode(i);
-      await ready(cluster.servers[i]!);
+      await ready([{ server: cluster.servers[i]!, port: nodes[i]!.port }], false);
     },
   };
   return cluster;
+}
+
+function logHolds(logFile: string, text: string): boolean {
+  return existsSync(logFile) && readFileSync(logFile, "utf8").includes(text);
 }
 
 async function brokerCount(bootstrap: string): Promise<number> {

@@ -532,15 +532,10 @@ export function mergeWindowState(layout: MeasureLayout, into: WindowState, other
   const ids = other.ids;
   if (typeof ids === "string") into.addId(ids);
   else if (ids !== undefined) for (const id of ids) into.addId(id);
-  mergeMeasures(layout, into, other);
+  for (const op of layout.ops) mergeValue(into, other, op);
   other.forEachFirst((p, offset, max) => into.noteFirst(p, offset, max));
   into.firedOnTime ||= other.firedOnTime;
   into.dirty = true;
-}
-
-/** Folds `other`'s measure states into `into`'s (never sharing a mutable state between them). */
-export function mergeMeasures(layout: MeasureLayout, into: WindowState, other: WindowState): void {
-  for (const op of layout.ops) mergeValue(into, other, op);
 }
 
 /**
@@ -553,9 +548,8 @@ export function versionOf(s: WindowState): number {
   return 2 * s.idCount + (s.firedOnTime ? 1 : 0);
 }
 
-/** The row of `s`; a sliced window passes its own version (its events are counted in its slices). */
-export function resultRow(layout: MeasureLayout, s: WindowState, firing: Firing, version = versionOf(s)): ResultRow {
-  const row: ResultRow = { windowStart: s.start, windowEnd: s.end, ...s.group, version, firing };
+export function resultRow(layout: MeasureLayout, s: WindowState, firing: Firing): ResultRow {
+  const row: ResultRow = { windowStart: s.start, windowEnd: s.end, ...s.group, version: versionOf(s), firing };
   for (const op of layout.ops) row[op.name] = resultOf(s, op);
   return row;
 }

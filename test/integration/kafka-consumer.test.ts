@@ -3,7 +3,7 @@
  * After every rebalance each assigned partition restarts from its committed offset, and no
  * record fetched under the old assignment arrives after the new one was announced; a batch
  * whose handler throws comes again before anything later; pause and resume are per
- * partition.
+ * partition, and a pause ends with the assignment it was made under.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kafkaClient } from "../../runtime/kafka/client.js";
@@ -100,6 +100,50 @@ describe("the Kafka port's consumer", () => {
     c.resume([{ topic }]);
     await waitFor("all read after the topic's resume", async () => ([0, 1, 2, 3].every((p) => counts.get(p) === (p === 0 ? 26 : 25)) ? true : undefined), { timeoutMs: 30_000 });
   });
+
+  it.each([
+    ["left alone after the rebalance", false],
+    ["resumed by its handler after the rebalance", true],
+  ])("a pause ends with its assignment: a partition paused when a rebalance comes is read again from its committed offset (%s)", async (_, resumeOnAssign) => {
+    // librdkafka keeps an application pause across an eager revocation and re-assignment: a
+    // partition handed back stayed unread unless the worker knew to resume it (the sink and
+    // the aggregation each kept a list of what an earlier session had paused for that). The
+    // port lifts its pauses at the revocation, and a resume of a partition no longer paused
+    // moves nothing.
+    const topic = await newTopic("consumer-pause-rebalance");
+    const groupId = randomName("consumer-pause-rebalance-group");
+    for (let p = 0; p < PARTITIONS; p++) await send(topic, p, 20);
+    const COMMITTED = 5;
+    let assignments = 0;
+    let since = new Map<number, number[]>();
+    const a = member(groupId, (partitions) => {
+      assignments++;
+      since = new Map(partitions.map((p) => [p, []]));
+      // What the workers did: lift a pause the client may still hold from before.
+      if (resumeOnAssign) a.resume([{ topic, partitions }]);
+    });
+    await a.connect();
+    await a.subscribe({ topics: [topic] });
+    await a.run({ eachBatch: async ({ batch }) => void since.get(batch.partition)?.push(...batch.messages.map((m) => Number(m.offset))) });
+    const readUpTo = (n: number) => async () => (since.size === PARTITIONS && [...since.values()].every((l) => l[l.length - 1] === n - 1) ? true : undefined);
+    await waitFor("every partition read", readUpTo(20), { timeoutMs: 60_000 });
+    await a.commitOffsets(Array.from({ length: PARTITIONS }, (_, p) => ({ topic, partition: p, offset: String(COMMITTED) })));
+    a.pause([{ topic }]);
+    for (let p = 0; p < PARTITIONS; p++) await send(topic, p, 10);
+    const firstAssignments = assignments;
+
+    // A second member joins and leaves: two eager rebalances, every partition back to the first.
+    let bAssigned = false;
+    const b = member(groupId, () => (bAssigned = true));
+    await b.connect();
+    await b.subscribe({ topics: [topic] });
+    await b.run({ eachBatch: async () => {} });
+    await waitFor("the second member assigned", async () => (bAssigned ? true : undefined), { timeoutMs: 90_000 });
+    await b.disconnect();
+    await waitFor("every partition back with the first member", async () => (assignments > firstAssignments + 1 && since.size === PARTITIONS ? true : undefined), { timeoutMs: 90_000 });
+    await waitFor("every partition read again to its end", readUpTo(30), { timeoutMs: 60_000 });
+    for (const [p, offsets] of since) expect({ partition: p, first: offsets[0], count: offsets.length }).toEqual({ partition: p, first: COMMITTED, count: 30 - COMMITTED });
+  }, 240_000);
 
   it("after a member joins under load, every partition restarts from its committed offset and nothing of the old assignment follows", async () => {
     const topic = await newTopic("consumer-rebalance");

@@ -36,7 +36,9 @@
  * the replay makes every decision again exactly as the first time. Windows open at the
  * checkpoint are rebuilt from all their events. Windows that were already final (written in
  * full) may be rebuilt from part of their events; they are recognised by the checkpoint's
- * newest D and not written again (for sessions a part would be a narrower phantom row).
+ * newest D (capped, unless groups live in one partition, at the lowest D of the owned
+ * partitions, where windows closed) and not written again (for sessions a part would be a
+ * narrower phantom row).
  * Late outputs for events read before the checkpoint were written before it, and are not
  * repeated.
  */
@@ -82,7 +84,11 @@ export interface Checkpoint {
       nextOffset: number;
       /** Newest event time of the partition's events before commitOffset. */
       maxEventTimeMs: number | null;
-      /** Newest event time before nextOffset: windows final by it were written in full. */
+      /**
+       * Windows final by it were written in full: the newest event time before nextOffset, and
+       * without groupsInOnePartition at most the lowest watermark of the owned partitions
+       * (plus maxOutOfOrderness), where windows closed.
+       */
       finalMaxEventTimeMs: number | null;
     }
   >;
@@ -237,6 +243,12 @@ export class AggregationEngine {
   checkpoint(): Checkpoint {
     const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : x);
     const partitions: Checkpoint["partitions"] = {};
+    // Windows final by a partition's mark were written. With groupsInOnePartition a window's
+    // finality depends on its own partitions only, so the mark is the partition's newest event
+    // time. Otherwise windows close on the lowest watermark of every owned partition: a
+    // partition far ahead does not make them final, and its mark is capped at that lowest
+    // point, or two marks taken by different owners would vouch for a window neither closed.
+    const closedUpTo = this.localGroups ? Number.POSITIVE_INFINITY : this.lowestDecisionWatermark() + this.config.maxOutOfOrdernessMs;
     for (const [p, c] of this.cut()) {
       partitions[String(p)] = {
         commitOffset: c.offset,
@@ -244,7 +256,7 @@ export class AggregationEngine {
         // outputs up to it were written by the engine before, not by this one.
         nextOffset: Math.max(this.nextOffsets.get(p) ?? c.offset, this.replayUpTo.get(p) ?? c.offset),
         maxEventTimeMs: finite(c.maxEventTimeMs),
-        finalMaxEventTimeMs: finite(Math.max(this.maxEventTime(p), this.finalMax.get(p) ?? Number.NEGATIVE_INFINITY)),
+        finalMaxEventTimeMs: finite(Math.max(Math.min(this.maxEventTime(p), closedUpTo), this.finalMax.get(p) ?? Number.NEGATIVE_INFINITY)),
       };
     }
     return { partitions };
@@ -509,7 +521,17 @@ export class AggregationEngine {
    * then; rebuilt now from part of its events, it must not be written again.
    */
   private suppressed(s: WindowState): boolean {
-    return this.finalMax.size > 0 && this.horizon(s, (p) => this.finalMax.get(p) ?? Number.NEGATIVE_INFINITY) >= this.dropAt(s);
+    if (this.finalMax.size === 0) return false;
+    // By the partitions that fed it, in either mode: each one's mark says its writer had
+    // closed the windows final by it (checkpoint()). A partition owned now that never fed
+    // the window (one with no checkpoint, say) says nothing about it.
+    // Sliced windows keep who fed them in their slices only (without groupsInOnePartition):
+    // every owned partition may have.
+    const mark = (p: number) => (this.finalMax.get(p) ?? Number.NEGATIVE_INFINITY) - this.config.maxOutOfOrdernessMs;
+    let h = Number.POSITIVE_INFINITY;
+    s.forEachFirst((p) => (h = Math.min(h, mark(p))));
+    if (h === Number.POSITIVE_INFINITY) for (const p of this.tracker.owned()) h = Math.min(h, mark(p));
+    return h >= this.dropAt(s);
   }
 
   private track(s: WindowState): void {

@@ -7,7 +7,8 @@
  *
  * One partition's metadata: {"v":2,"n":nextOffset,"m":maxEventTime|null,"x":finalMaxEventTime|null}
  * where m is the newest event time before the committed offset (the replay's starting
- * state) and x the newest before n (windows final by it were written in full). The read
+ * state) and x the newest before n, capped where windows closed when groups may span
+ * partitions (windows final by it were written in full: aggregate/engine.ts). The read
  * position "n" is also what the autoscaler measures lag from. Kafka's default limit is 4 KiB.
  */
 import type { Checkpoint } from "../aggregate/engine.js";

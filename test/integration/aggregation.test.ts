@@ -12,7 +12,7 @@ import type { CompiledAggregationJob } from "../../runtime/aggregation-worker/jo
 import { startAggregation } from "../../runtime/aggregation-worker/start-aggregation.js";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import type { KafkaAdmin, KafkaProducer } from "../../runtime/kafka/port.js";
-import { silentLogger } from "../../runtime/log.js";
+import { jsonLogger, silentLogger } from "../../runtime/log.js";
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import type { CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { waitFor } from "../../testbed/poll.js";
@@ -214,7 +214,11 @@ describe("the aggregation worker on the real testbed", () => {
     cleanups.push(() => ch.servers[0]!.stop());
     const job = await setup({ partitions: 6, maxOutOfOrderness: "10s", allowedLateness: "0s" });
     const registry = createRegistry(false);
-    const handle = await startAggregation({ aggregation: job, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: ch.url, registry, logger: process.env.AGG_TEST_LOGS ? undefined : silentLogger, tickMs: 100, backoff: { initialMs: 100, maxMs: 1000 }, maxPendingOutputs: 10 });
+    // The worker's sessions, what each resumed from and where each partition's reading began
+    // go with a failure: this test failed once in CI with 36 of 60 windows written.
+    const workerLog: string[] = [];
+    const logger = process.env.AGG_TEST_LOGS ? undefined : jsonLogger("aggregation", (line) => void (line.includes("retrying") || workerLog.push(line)));
+    const handle = await startAggregation({ aggregation: job, kafkaBrokers: env.kafkaBrokers, clickhouseUrl: ch.url, registry, logger, tickMs: 100, backoff: { initialMs: 100, maxMs: 1000 }, maxPendingOutputs: 10 });
     cleanups.push(() => handle.stop());
     const read = async () => Number(/sluice_aggregation_events_read_total\{[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
 
@@ -249,7 +253,10 @@ describe("the aggregation worker on the real testbed", () => {
     const readTotal = async () => (await admin.fetchOffsets({ groupId: job.groupId, topics: [job.stream.topic] }))[0]!.partitions.reduce((n, p) => n + readPosition(Number(p.offset), p.metadata), 0);
     await waitFor("every record read and committed", async () => ((await readTotal()) === (await high()) ? true : undefined), { timeoutMs: 120_000 });
     const expected = campaigns.map((campaign) => ({ ws: T0 / 1000, campaign, n: 3, spend: 3, users: 3 })).sort(byKey);
-    await waitFor("the closed windows written", async () => ((await results(job, false, true, ch.url)).length === expected.length ? true : undefined), { timeoutMs: 30_000 });
+    await waitFor("the closed windows written", async () => ((await results(job, false, true, ch.url)).length === expected.length ? true : undefined), { timeoutMs: 30_000 }).catch(async (err: Error) => {
+      const written = (await results(job, false, true, ch.url)).map((r) => r.campaign);
+      throw new Error(`${err.message}: ${written.length} of ${expected.length} written, missing ${campaigns.filter((c) => !written.includes(c)).join(",")}; the worker's log:\n${workerLog.join("\n")}`);
+    });
     expect(await results(job, false, true, ch.url)).toEqual(expected);
     await expect(Promise.race([handle.failed, Promise.resolve("alive")])).resolves.toBe("alive");
   }, 300_000);

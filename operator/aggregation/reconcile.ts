@@ -56,7 +56,7 @@ async function reconcileSteps(ctx: OperatorContext, obj: Obj, owner: OwnerRef, d
   }, draft.next.autoscaling);
   setLag(draft.next, scale);
   const env = { workerImage: ctx.config.workerImage, ...endpoints(ctx.config, source) };
-  const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas }, ...(valid.spec.resources && { resources: valid.spec.resources }) }, env));
+  const workload = await applyWorkload(ctx, desiredWorkload({ component: "aggregation", owner, workerConfig, scaling: { ...scaling, replicas: scale.replicas }, exclusive: singleWorker !== undefined, ...(valid.spec.resources && { resources: valid.spec.resources }) }, env));
   draft.condition(singleWorker && workload.condition.status === "True" ? { ...workload.condition, message: `${workload.condition.message}; ${singleWorker}` } : workload.condition);
   draft.next.selector = selectorString(workload.selector);
   if (workload.replicas !== undefined) draft.next.replicas = workload.replicas;

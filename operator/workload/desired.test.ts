@@ -3,7 +3,7 @@ import { compileSink, compileStream } from "../../runtime/pipeline/compile.js";
 import { validateDocument } from "../../api/validate.js";
 import type { EventStreamSpec } from "../../api/eventstream.js";
 import type { SinkSpec } from "../../api/sink.js";
-import { HTTP_PORT, SPEC_HASH_ANNOTATION } from "./desired.js";
+import { desiredWorkload, HTTP_PORT, SPEC_HASH_ANNOTATION } from "./desired.js";
 import { desiredSinkWorkload } from "../sink/desired.js";
 import { desiredCollectorWorkload } from "../eventstream/collector-step.js";
 
@@ -87,6 +87,15 @@ describe("a Sink's desired workload", () => {
     }
     expect(JSON.parse((w.configMap.data as Record<string, string>)["sink.json"]!)).toMatchObject({ table: "views", groupId: "sluice.shop.sink.raw" });
     expect(w.podDisruptionBudget.spec).toMatchObject({ maxUnavailable: 1 });
+  });
+});
+
+describe("an exclusive worker's desired workload", () => {
+  it("rolls out by removing the old pod before starting the new one; other workers keep Kubernetes' default", () => {
+    const input = { component: "aggregation" as const, owner: { ...owner, kind: "Aggregation" }, workerConfig: {}, scaling: { minReplicas: 1 } };
+    const strategy = (exclusive: boolean) => (desiredWorkload({ ...input, exclusive }, config).deployment.spec as { strategy?: unknown }).strategy;
+    expect(strategy(true)).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    expect(strategy(false)).toBeUndefined();
   });
 });
 

@@ -53,7 +53,21 @@ export interface WorkerInput {
   resources?: { requests?: { cpu?: string; memory?: string }; limits?: { cpu?: string; memory?: string } };
   /** Collector: the Secret holding the stream's API keys (tenant -> key), mounted read-only. */
   keysSecret?: string;
+  /**
+   * At most one pod at a time, rollouts included: an aggregation whose groups span partitions
+   * (held to one worker) would otherwise run two group members while a new pod starts, each
+   * writing a partial value under the same key.
+   */
+  exclusive?: boolean;
 }
+
+/**
+ * An exclusive worker's rollout removes the old pod before it starts the new one. Not
+ * `Recreate`: server-side apply cannot switch an existing Deployment to it (the defaulted
+ * rollingUpdate stays, and the API server refuses the pair), while these two fields apply
+ * and revert cleanly (checked on the testbed's API server).
+ */
+const EXCLUSIVE_STRATEGY = { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
 
 /**
  * CPU requests: the collector's is what its HorizontalPodAutoscaler measures utilisation
@@ -96,6 +110,7 @@ export function desiredWorkload(w: WorkerInput, env: WorkerEnv): Workload {
       metadata: meta(names.worker),
       spec: {
         replicas: w.scaling.replicas ?? w.scaling.minReplicas,
+        ...(w.exclusive && { strategy: EXCLUSIVE_STRATEGY }),
         selector: { matchLabels: selector },
         template: {
           metadata: { labels, annotations: { [SPEC_HASH_ANNOTATION]: hash, ...SCRAPE_ANNOTATIONS } },

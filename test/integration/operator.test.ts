@@ -229,6 +229,9 @@ describe("the operator on the real testbed", () => {
     const deployment = await apps.readNamespacedDeployment({ namespace, name: "active-users-per-minute-aggregation" });
     expect(deployment.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "Aggregation", uid: a.metadata.uid });
     expect(deployment.spec?.template.spec?.containers[0]?.args).toEqual(["worker", "aggregation", "--config", "/etc/sluice/aggregation.json"]);
+    // Grouped by tenant_id, a stream keyed by user_id: held to one worker, and a rollout
+    // removes the old pod before it starts the new one (two members would split the groups).
+    expect(deployment.spec?.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
   });
 
   it("changes nothing, status included, when it reconciles an unchanged Sink", async () => {

@@ -93,6 +93,12 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
   const retries = opts.retries ?? new RetryBoard();
   const maxPendingOutputs = opts.maxPendingOutputs ?? DEFAULT_MAX_PENDING_OUTPUTS;
   const pendingWaitMs = opts.pendingWaitMs ?? DEFAULT_PENDING_WAIT_MS;
+  /**
+   * Partitions this worker paused that the client may still hold paused. librdkafka keeps an
+   * application pause across an eager revocation and re-assignment, and a new session starts
+   * unpaused, so a session superseded while paused would leave its partitions unread forever.
+   */
+  const clientPaused = new Set<number>();
 
   const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
   const features = await detectServerFeatures(clickhouse);
@@ -178,6 +184,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
         if (s.paused && live(s)) {
           s.paused = false;
           consumer.resume([{ topic }]);
+          for (const q of s.next.keys()) clientPaused.delete(q);
         }
       });
   };
@@ -223,6 +230,15 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     if (g !== gen) return undefined;
     const deadLetteredUpTo = new Map(Object.entries(resume?.partitions ?? {}).map(([p, c]) => [Number(p), c.nextOffset]));
     session = { gen: g, engine, next: new Map(mine.map((c) => [c.partition, c.offset])), outputs: [], poison: [], deadLetteredUpTo, paused: false, reading: new Set() };
+    const stillPaused = partitions.filter((p) => clientPaused.has(p));
+    if (stillPaused.length > 0) {
+      try {
+        consumer.resume([{ topic, partitions: stillPaused }]);
+        for (const q of stillPaused) clientPaused.delete(q);
+      } catch (err) {
+        log.warn("resuming partitions paused under an earlier session failed", { aggregation: label, partitions: stillPaused, error: (err as Error).message });
+      }
+    }
     log.info("session started", { aggregation: label, partitions, resume: resume ?? null });
     return session;
   };
@@ -247,8 +263,8 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
     let at = next;
     let read = 0;
     // The first record of each partition in a session, against where the session starts it:
-    // after a rebalance these must meet (kafka/port.ts), and a jump is the one thing the
-    // replay cannot recover from, so it is in the log.
+    // after a rebalance these must meet, and a jump is the one thing the replay cannot
+    // recover from, so it is in the log.
     if (!s.reading.has(p) && batch.messages.length > 0) {
       s.reading.add(p);
       log.info("partition read from", { aggregation: label, partition: p, committed: next, first: Number(batch.messages[0]!.offset) });
@@ -292,6 +308,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
       s.paused = true;
       metrics.fetchPauses.inc({ aggregation: label });
       consumer.pause([{ topic }]);
+      for (const q of s.next.keys()) clientPaused.add(q);
       log.info("fetching paused until the write in flight ends", { aggregation: label, pendingRows: s.outputs.length });
     }
   };

@@ -104,13 +104,7 @@ export interface KafkaConsumer {
   connect(): Promise<void>;
   subscribe(o: { topics: string[] }): Promise<void>;
   run(o: RunOptions): Promise<void>;
-  /**
-   * Stops fetching the partitions (a topic without partitions: all it has assigned) until
-   * resume() or the next rebalance: a pause ends with the assignment it was made under, and
-   * every partition assigned afterwards is read from its committed offset, unpaused.
-   */
   pause(topics: { topic: string; partitions?: number[] }[]): void;
-  /** Lifts this assignment's pauses; a partition not paused is left as it is. */
   resume(topics: { topic: string; partitions?: number[] }[]): void;
   commitOffsets(offsets: CommitEntry[]): Promise<void>;
   disconnect(): Promise<void>;

@@ -226,6 +226,16 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       if ((offset >= 0 && offset < low) || offset < -1) gaps.push({ partition: p, committedOffset: offset, lowWatermark: low });
       else if (!states.has(p)) {
         states.set(p, newPartitionState(p, offset, decodeIntent(c?.metadata, offset)));
+        // Paused here under an earlier ownership and revoked so: the client keeps that pause
+        // across the revocation, and a new state (not paused) would never lift it. Seen as
+        // a sink with all pods Ready and one backlog nobody read (autoscale loop, CI).
+        if (revokedWhilePaused.delete(p)) {
+          try {
+            consumer.resume([{ topic, partitions: [p] }]);
+          } catch (err) {
+            log.warn("resuming a partition paused before its revocation failed", { sink: label, partition: p, error: (err as Error).message });
+          }
+        }
       }
       log.info("partition start", { sink: label, partition: p, committed: offset, lowWatermark: low, intentEnd: states.get(p)?.boundary });
     }
@@ -233,6 +243,8 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   };
 
   let assigned = new Set<number>();
+  /** Partitions this worker had paused when they were revoked: resumed if they come back. */
+  const revokedWhilePaused = new Set<number>();
   // Set on every join: reads where each newly owned partition starts and checks for a
   // retention gap at once, not when its first record arrives (a gap may leave none).
   let initialised: Promise<boolean> = Promise.resolve(true);
@@ -253,9 +265,8 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       if (assigned.has(p)) continue;
       // Revoked: its unwritten records belong to the new owner now; an in-flight batch
       // stops retrying and never commits.
-      // A pause ends with the revocation (kafka/port.ts): a partition that comes back is read
-      // from its committed offset, unpaused, like any other.
       s.revoked = true;
+      if (s.paused) revokedWhilePaused.add(p);
       states.delete(p);
     }
     initialised = initialise([...assigned]);

@@ -49,8 +49,6 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
   let topics: string[] = [];
   let assigned: Toppar[] = [];
   const owned = new Set<string>();
-  /** Partitions paused through this port under the current assignment (keys as `owned`). */
-  const paused = new Map<string, Toppar>();
 
   const consumer: Native = new Rdkafka.KafkaConsumer(
     {
@@ -80,21 +78,6 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
         const assign = err?.code === ASSIGN;
         gate.apply(() => {
           try {
-            // librdkafka keeps an application pause across an eager revocation and the next
-            // assignment, so a partition handed back would stay unread until someone resumed
-            // it, and the workers' own resumes after a new assignment had to know what an
-            // earlier session paused. A pause ends with its assignment instead: lifted here,
-            // while the partitions are still assigned, so the next assignment starts every
-            // partition from its committed offset, unpaused (kafka-consumer.test.ts).
-            if (paused.size > 0) {
-              const lift = [...paused.values()];
-              paused.clear();
-              try {
-                consumer.resume(lift);
-              } catch (e) {
-                log.warn("lifting pauses before a revocation failed", { client: clientId, error: (e as Error).message });
-              }
-            }
             if (assign) consumer.assign(assignment);
             else consumer.unassign();
           } catch (e) {
@@ -184,14 +167,11 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
       loop = readLoop(r).catch((err: Error) => log.error("kafka read loop stopped", { client: clientId, error: err.message }));
     },
     pause: (list) => {
-      const tps = expand(list).filter((tp) => owned.has(key(tp.topic, tp.partition)));
-      for (const tp of tps) paused.set(key(tp.topic, tp.partition), tp);
+      const tps = expand(list);
       if (tps.length > 0) consumer.pause(tps);
     },
     resume: (list) => {
-      // Only what this assignment paused: a resume of a partition that is not paused moves
-      // nothing in librdkafka's fetch state (confluentinc/librdkafka#4686 was such a case).
-      const tps = expand(list).filter((tp) => paused.delete(key(tp.topic, tp.partition)));
+      const tps = expand(list);
       if (tps.length > 0) consumer.resume(tps);
     },
     commitOffsets: (offsets) =>

@@ -22,6 +22,10 @@ import { aggregationEvent, aggregationSpecFor, type AggregationShape, type Windo
 import { collectorRecord } from "../events.js";
 import { benchPipeline } from "../pipeline.js";
 import { childArgs, serve } from "./serve.js";
+import { growHeapWithinPodLimit } from "../../runtime/worker/heap-growth.js";
+
+// As `sluice worker` does: started in a pod's memory environment, the process grows its heap as deployed workers do.
+growHeapWithinPodLimit();
 
 const { kafkaBrokers, clickhouseUrl, database, eventBytes } = childArgs<{ kafkaBrokers: string; clickhouseUrl: string; database: string; eventBytes: string }>();
 const brokers = kafkaBrokers.split(",");

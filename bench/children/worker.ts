@@ -9,6 +9,10 @@ import { startSink, type SinkHandle } from "../../runtime/sink/index.js";
 import { silentLogger } from "../../runtime/log.js";
 import { benchPipeline } from "../pipeline.js";
 import { childArgs, serve } from "./serve.js";
+import { growHeapWithinPodLimit } from "../../runtime/worker/heap-growth.js";
+
+// As `sluice worker` does: started in a pod's memory environment, the process grows its heap as deployed workers do.
+growHeapWithinPodLimit();
 
 const { kafkaBrokers, clickhouseUrl, database } = childArgs<{ kafkaBrokers: string; clickhouseUrl: string; database: string }>();
 const brokers = kafkaBrokers.split(",");

@@ -2,7 +2,8 @@
  * The environment that fits a worker process to its pod's memory limit: its V8 heap, its
  * record buffers (runtime/sink/memory-budget.ts) and glibc's malloc arenas. The operator
  * puts it in every worker pod; the benchmarks start their worker processes with it, so the
- * memory they report is the memory of a worker as deployed.
+ * memory they report is the memory of a worker as deployed. Within the heap cap the worker
+ * lets V8 grow its heap as an unconstrained process would (runtime/worker/heap-growth.ts).
  */
 import { heapMiB } from "./memory-quantity.js";
 

@@ -172,27 +172,33 @@ async function withAdmin<T>(brokers: string[], fn: (admin: KafkaAdmin) => Promis
   }
 }
 
-/** Every event id in the topic, read from the beginning up to each partition's end. */
+/**
+ * Every event id in the topic, read from the beginning up to each partition's end. Read by
+ * assigned partitions, not as a group member: the check must not depend on the group
+ * coordinator, which a failed broker moves (a group consumer's first offset fetch can hit
+ * the stale coordinator and never start fetching: confluentinc/librdkafka#5586).
+ */
 async function idsInKafka(brokers: string[], topic: string): Promise<Set<string>> {
   const ends = await waitFor("the topic's end offsets", () => withAdmin(brokers, (admin) => admin.fetchTopicOffsets(topic)), { timeoutMs: 60_000 });
-  const kafka = kafkaClient(brokers, "broker-faults-oracle");
-  const consumer = kafka.consumer({ groupId: randomName("oracle"), fromBeginning: true });
+  const reader = kafkaClient(brokers, "broker-faults-oracle").reader();
   const ids = new Set<string>();
-  const reached = new Map<number, number>();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic] });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        ids.add(String((JSON.parse(m.value!.toString()) as { event_id: string }).event_id));
-        reached.set(batch.partition, Number(m.offset) + 1);
-      }
-    },
-  });
+  const reached = new Map<number, number>(ends.map((e) => [e.partition, Number(e.low)]));
+  await reader.connect();
   try {
-    await waitFor("the whole topic read", async () => (ends.every((e) => (reached.get(e.partition) ?? 0) >= Number(e.high)) ? true : undefined), { timeoutMs: 120_000, intervalMs: 250 });
+    reader.assign(topic, ends.map((e) => ({ partition: e.partition, offset: e.low })));
+    await waitFor(
+      "the whole topic read",
+      async () => {
+        for (const r of await reader.read(1_000, 250).catch(() => [])) {
+          ids.add(String((JSON.parse(r.message.value!.toString()) as { event_id: string }).event_id));
+          reached.set(r.partition, Number(r.message.offset) + 1);
+        }
+        return ends.every((e) => reached.get(e.partition)! >= Number(e.high)) ? true : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 0 },
+    );
   } finally {
-    await consumer.disconnect();
+    await reader.disconnect();
   }
   return ids;
 }

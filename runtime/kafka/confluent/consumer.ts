@@ -18,6 +18,7 @@ import { CallSize } from "./call-size.js";
 import { RebalanceGate } from "./rebalance-gate.js";
 
 const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+const NOT_COORDINATOR = 16; // RD_KAFKA_RESP_ERR_NOT_COORDINATOR
 /**
  * Records per consume() call at most, split into one batch per partition (fewer while the
  * worker is starved of CPU: call-size.ts). Measured on a 12-partition
@@ -48,6 +49,8 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
   const gate = new RebalanceGate();
   let topics: string[] = [];
   let assigned: Toppar[] = [];
+  // Counts applied assignments, so a repair queued for one never replaces a later one.
+  let generation = 0;
   const owned = new Set<string>();
 
   const consumer: Native = new Rdkafka.KafkaConsumer(
@@ -76,23 +79,26 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
       // them between two consume() results, never in the middle of one (rebalance-gate.ts).
       rebalance_cb: (err: { code: number } | undefined, assignment: Toppar[]) => {
         const assign = err?.code === ASSIGN;
-        gate.apply(() => {
-          try {
-            if (assign) consumer.assign(assignment);
-            else consumer.unassign();
-          } catch (e) {
-            // Only when the client is already closing: nothing is delivered after this.
-            log.info("rebalance not applied", { client: clientId, error: (e as Error).message });
-          }
-          assigned = assign ? assignment.filter((a) => topics.includes(a.topic)) : [];
-          owned.clear();
-          for (const a of assigned) owned.add(key(a.topic, a.partition));
-          if (assign) o.onAssigned?.(assigned.map((a) => a.partition));
-        });
+        gate.apply(() => applyAssignment(assign ? assignment : undefined));
       },
     } as never,
     // No topic config argument: given one, the binding drops auto.offset.reset above.
   );
+  /** An assignment (or, undefined, a revocation) as the worker sees it: applied, then reported. */
+  function applyAssignment(assignment: Toppar[] | undefined): void {
+    generation++;
+    try {
+      if (assignment) consumer.assign(assignment);
+      else consumer.unassign();
+    } catch (e) {
+      // Only when the client is already closing: nothing is delivered after this.
+      log.info("rebalance not applied", { client: clientId, error: (e as Error).message });
+    }
+    assigned = assignment ? assignment.filter((a) => topics.includes(a.topic)) : [];
+    owned.clear();
+    for (const a of assigned) owned.add(key(a.topic, a.partition));
+    if (assignment) o.onAssigned?.(assigned.map((a) => a.partition));
+  }
   // A record's wait counts only until the first one; then the call takes what is there.
   (consumer as unknown as { setDefaultIsTimeoutOnlyForFirstMessage(v: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
   consumer.setDefaultConsumeTimeout(o.maxWaitTimeInMs ?? 500);
@@ -122,6 +128,7 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
           const message = (err as Error).message;
           if (message !== lastError) log.warn("kafka consume failed, retrying", { client: clientId, error: message });
           lastError = message;
+          if ((err as { code?: number }).code === NOT_COORDINATOR && assigned.length > 0) repairAssignment();
           await new Promise((r) => setTimeout(r, 200));
           continue;
         }
@@ -151,6 +158,28 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
         gate.leave();
       }
     }
+  };
+
+  /**
+   * librdkafka fetches an assignment's committed offsets from the group coordinator before
+   * it fetches any record. When that request meets a coordinator that has just moved (a
+   * broker killed or restarted), the broker answers NOT_COORDINATOR for the whole request;
+   * librdkafka reports it as a consumer error and then neither retries nor starts the
+   * partitions' fetchers (confluentinc/librdkafka#5586, open for 2.15). The member stays in
+   * the group with nothing to read, silently, until a restart: the sink in
+   * test/e2e/broker-faults.test.ts stopped writing after a broker's SIGKILL in CI runs on
+   * Kafka 4.1.1. Assigning the same partitions again makes librdkafka query the offsets
+   * again, from the coordinator it has since looked up. The worker is told as after a
+   * rebalance (onAssigned): each partition restarts from its committed offset either way.
+   */
+  const repairAssignment = () => {
+    const of = generation;
+    const again = assigned;
+    gate.apply(() => {
+      if (generation !== of || !running) return; // a rebalance came first, or closing
+      log.warn("kafka committed offsets not fetched; assigning the partitions again", { client: clientId, partitions: again.map((a) => a.partition) });
+      applyAssignment(again);
+    });
   };
 
   const expand = (list: { topic: string; partitions?: number[] }[]): Toppar[] =>

@@ -14,6 +14,8 @@ export interface BenchConfig {
   eventBytes: number;
   /** Records pre-filled into the topic each sink drains in benchmark 2. */
   sinkRecords: number;
+  /** Records pre-filled for benchmark 8 (sink pods on the real node): more than 2's, so the mid-drain window spans many inserts. */
+  nodeSinkRecords: number;
   /** How long a sink may take to drain the topic before the figure is reported as incomplete. */
   drainTimeoutMs: number;
   /** Duration of each fixed-rate latency run in benchmark 3. */
@@ -36,7 +38,7 @@ export interface BenchConfig {
   aggStateKeys: number;
   /** Longest the state-memory benchmark may spend opening keys. */
   aggStateTimeLimitMs: number;
-  /** Benchmarks to run (BENCH_ONLY=collector,sink,latency,aggregation); empty: all. */
+  /** Benchmarks to run (BENCH_ONLY=collector,sink,latency,aggregation,node); empty: all. */
   only: string[];
   /** Keep the bench database and topics afterwards (for inspection). */
   keep: boolean;
@@ -60,6 +62,7 @@ export function benchConfig(): BenchConfig {
     concurrency: num("BENCH_CONCURRENCY", 16, 1),
     eventBytes: num("BENCH_EVENT_BYTES", 500, 200),
     sinkRecords: num("BENCH_SINK_RECORDS", 200_000, 1_000),
+    nodeSinkRecords: num("BENCH_NODE_SINK_RECORDS", 600_000, 1_000),
     drainTimeoutMs: num("BENCH_DRAIN_TIMEOUT_S", 90, 5) * 1000,
     latencyRunMs: num("BENCH_LATENCY_SECONDS", 20, 2) * 1000,
     latencyLoads: loads,
@@ -77,7 +80,7 @@ export function benchConfig(): BenchConfig {
   };
 }
 
-export const BENCHMARKS = ["collector", "sink", "latency", "aggregation"] as const;
+export const BENCHMARKS = ["collector", "sink", "latency", "aggregation", "node"] as const;
 
 function onlyList(): string[] {
   const only = (process.env.BENCH_ONLY ?? "").split(",").map((x) => x.trim()).filter(Boolean);

@@ -36,6 +36,8 @@ export async function benchContext(cfg: BenchConfig): Promise<BenchContext> {
     const tb = await startTestbed();
     ({ KAFKA_BROKERS: kafkaBrokers, CLICKHOUSE_URL: clickhouseUrl } = tb.env);
     stopTestbed = tb.stop;
+    // Benchmark 8 finds the node (image, helm values, kubeconfig) in the environment, as the tests do.
+    for (const [k, v] of Object.entries(tb.env)) if (v !== undefined) process.env[k] = v;
   }
   const runId = randomBytes(4).toString("hex");
   const database = `bench_${runId}`;

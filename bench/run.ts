@@ -11,6 +11,7 @@ import { aggregationBenchmarks } from "./aggregation.js";
 import { collectorThroughput } from "./collector-throughput.js";
 import { latencyAndMemory } from "./latency.js";
 import { printTable, writeResults, type Figure } from "./report.js";
+import { nodeSinkThroughput } from "./node-sink.js";
 import { sinkThroughput } from "./sink-throughput.js";
 
 async function main(): Promise<void> {
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     // BENCH_ONLY picks benchmarks; latency needs the collector's capacity, so it brings the collector along.
     const want = (b: string) => cfg.only.length === 0 || cfg.only.includes(b);
     let capacity = 0;
+    let deployedSinkPerCpu: number | null = null;
     if (want("collector") || want("latency")) {
       console.log("collector throughput ...");
       const c = await collectorThroughput(ctx);
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       const s = await sinkThroughput(ctx);
       figures.push(...s.figures);
       detail.sink = s.detail;
+      deployedSinkPerCpu = s.figures.find((f) => f.metric.startsWith("rows per CPU-second, as deployed"))?.value ?? null;
       // The collector and the sink run as separate processes in benchmark 3, as in a
       // cluster: the pipeline's capacity is the slower of the two.
       if (s.deployedRowsPerSecond > 0 && (capacity === 0 || s.deployedRowsPerSecond < capacity)) {
@@ -62,6 +65,12 @@ async function main(): Promise<void> {
       const a = await aggregationBenchmarks(ctx);
       figures.push(...a.figures);
       detail.aggregation = a.detail;
+    }
+    if (want("node")) {
+      console.log("sink pods on the real node ...");
+      const nd = await nodeSinkThroughput(ctx, deployedSinkPerCpu);
+      figures.push(...nd.figures);
+      detail.node = nd.detail;
     }
   } finally {
     killAllChildren();

@@ -59,7 +59,9 @@ export function capacityMarkdown(results: BenchResults): string {
     "## Scale-out efficiency",
     "",
     so.measured
-      ? `${num(so.efficiency, 2)}, from ${cite(so)}: N pods are taken to do ${num(so.efficiency, 2)} x N times one pod's work.`
+      ? so.capped
+        ? `${num(so.value ?? 0, 2)}, from ${cite(so)}: two pods did more per CPU-second than one in this run. The plan takes 1.0 (N pods do N times one pod's work), never more.`
+        : `${num(so.efficiency, 2)}, from ${cite(so)}: N pods are taken to do ${num(so.efficiency, 2)} x N times one pod's work.`
       : `**Not measured yet**: no figure in latest.json measures it (e.g. throughput of 2 sink workers / 2 x one's). The plan uses 1.0, i.e. perfect linear scaling, so its core and pod counts are a lower bound.`,
     "",
   );

@@ -55,4 +55,14 @@ describe("capacity plan arithmetic", () => {
     const plan = capacityPlan({ figures: [collector, eff] });
     expect(plan.stages[0]!.atRate.get(1_000_000)).toMatchObject({ cores: 31.25, pods: 32 });
   });
+
+  it("prefers the pods' scale-out figure to the processes', and plans one above 1 as 1", () => {
+    const processes = fig({ bench: "2 sink (drain)", metric: "scale-out efficiency 1->2 sink workers", unit: "fraction", value: 0.7 });
+    const podsFig = fig({ bench: "8 sink pods on the real node", metric: "scale-out efficiency 1->2 sink pods", unit: "fraction", value: 0.9 });
+    expect(scaleOutEfficiency([processes, podsFig])).toMatchObject({ efficiency: 0.9, capped: false, source: "8 sink pods on the real node / scale-out efficiency 1->2 sink pods" });
+    const superlinear = { ...podsFig, value: 1.19 };
+    expect(scaleOutEfficiency([processes, superlinear])).toMatchObject({ value: 1.19, efficiency: 1, capped: true });
+    // Not measured on the node (no node): the processes' figure serves.
+    expect(scaleOutEfficiency([processes, { ...podsFig, value: null }])).toMatchObject({ efficiency: 0.7 });
+  });
 });

@@ -91,6 +91,7 @@ export const STAGES: StageDef[] = [
     perCore: { benchPrefix: "2 sink", metric: "rows per CPU-second, as deployed (pod memory environment)" },
     beside: [
       { label: "the same sink worker, unconstrained memory", benchPrefix: "2 sink", metric: "rows per CPU-second", perCore: true },
+      { label: "the sink in a pod on the real node (cgroup CPU, the pod's start included)", benchPrefix: "8 sink pods", metric: "rows per CPU-second, 1 pod, whole drain", perCore: true },
       { label: "bare consume+insert loop (librdkafka + @clickhouse/client)", benchPrefix: "2 sink", metric: "rows per CPU-second", baseline: "bare consume+insert loop", perCore: true },
       { label: "ClickHouse's own Kafka engine + MV (chdb, in-process: all of ClickHouse's CPU)", benchPrefix: "2 sink", metric: "ClickHouse Kafka engine rows per CPU-second", perCore: true },
       ...READ_FLOOR,
@@ -114,9 +115,11 @@ export const STAGES: StageDef[] = [
 ];
 
 /**
- * Scale-out efficiency: throughput of N workers / (N x one worker's). No benchmark measures
- * it yet; a figure whose metric names it (a fraction, e.g. "scale-out efficiency 1->2 sink
- * workers") is picked up when one does.
+ * Scale-out efficiency: throughput per CPU-second of N workers / one worker's. Two
+ * benchmarks measure it: pods on the testbed's real node (8, preferred: what Kubernetes
+ * runs) and worker processes (2). A figure above 1 (two workers doing more per CPU-second
+ * than one, which this shared machine shows at times) is planned as 1: the plan never
+ * counts on scaling out to make work cheaper.
  */
 export const SCALE_OUT_METRIC = /scale-?out efficiency/i;
 
@@ -131,10 +134,11 @@ export function lookup(figures: Figure[], ref: FigureRef): Traced {
   return { value: usable(value) ? value : null, source, unit: f.unit.replace(/\/core$/, ""), ...(f.note && !usable(value) ? { note: f.note } : {}) };
 }
 
-export function scaleOutEfficiency(figures: Figure[]): Traced & { measured: boolean; efficiency: number } {
-  const f = figures.find((x) => SCALE_OUT_METRIC.test(x.metric) && usable(x.value) && x.value <= 1);
-  if (f) return { value: f.value, efficiency: f.value!, measured: true, source: `${f.bench} / ${f.metric}` };
-  return { value: null, efficiency: 1, measured: false, source: "no figure in this run matches /scale-?out efficiency/" };
+export function scaleOutEfficiency(figures: Figure[]): Traced & { measured: boolean; efficiency: number; capped: boolean } {
+  const measured = figures.filter((x) => SCALE_OUT_METRIC.test(x.metric) && usable(x.value));
+  const f = measured.find((x) => /\bpods?\b/.test(x.metric)) ?? measured[0];
+  if (f) return { value: f.value, efficiency: Math.min(1, f.value!), capped: f.value! > 1, measured: true, source: `${f.bench} / ${f.metric}` };
+  return { value: null, efficiency: 1, capped: false, measured: false, source: "no figure in this run matches /scale-?out efficiency/" };
 }
 
 /** Partitions for `pods` consumers: at least pods x headroom, up to the next multiple of PARTITION_MULTIPLE. */

@@ -67,9 +67,12 @@ bench: setup ## Benchmark the data plane against same-run baselines (reuses a ru
 	@node_modules/.bin/tsx bench/run.ts
 	@node_modules/.bin/tsx bench/capacity/generate.ts
 
+bench-ab: setup ## One stage unconstrained vs as deployed, alternating drains of one topic (BENCH_AB_STAGE=sink|tumbling|sliding, BENCH_AB_ROUNDS=3)
+	@node_modules/.bin/tsx bench/ab.ts
+
 bench-profile: setup ## make bench with every bench process under node --cpu-prof; top frames in bench/results/profiles/summary.md (figures to bench/results/profiled.json, not latest.json)
 	@rm -rf bench/results/profiles && mkdir -p bench/results/profiles
 	@BENCH_PROFILE_DIR=$(CURDIR)/bench/results/profiles BENCH_RESULTS=bench/results/profiled.json node_modules/.bin/tsx bench/run.ts
 	@node_modules/.bin/tsx bench/profile/summarize.ts bench/results/profiles
 
-.PHONY: help image crds reference setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench bench-autoscale bench-profile
+.PHONY: help image crds reference setup test test-unit typecheck testbed-up testbed-down testbed-status demo bench bench-ab bench-autoscale bench-profile

@@ -32,7 +32,7 @@ export async function startChild(script: "worker" | "load" | "bare" | "aggregate
   const profileDir = process.env.BENCH_PROFILE_DIR;
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${String(profiled++).padStart(2, "0")}-${role}.cpuprofile`] : [];
   const proc = fork(join(import.meta.dirname, "children", `${script}.ts`), [JSON.stringify(args)], {
-    execArgv: ["--import", "tsx", ...profile],
+    execArgv: ["--import", "tsx", ...profile, ...(process.env.BENCH_TRACE_GC ? ["--trace-gc"] : [])],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     // kafkajs's one-time notice about its v2 partitioner (the bare kafkajs producer
     // baseline) is noise in a report.

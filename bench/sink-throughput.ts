@@ -13,6 +13,7 @@ import { ensureSinkTable } from "../runtime/clickhouse/ensure-sink-table.js";
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
 import { deployedMemoryEnv, startChild, workerMemoryMiB } from "./child.js";
 import { waitForRows, type BenchContext, type Drain } from "./context.js";
+import { describeInserts, sinkDrain } from "./sink-drain.js";
 import { consumerThroughput } from "./consumers.js";
 import { clickHouseServerCpu, kafkaEngineDrain } from "./kafka-engine.js";
 import { figure, type Figure } from "./report.js";
@@ -32,8 +33,6 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   }
   console.log(`  pre-filled ${p.stream.topic} with ${n} records`);
 
-  const worker = await startChild("worker", childEnv, "sink");
-  let sluice: Drain & { cpuMs: number } & Inserts;
   // The ClickHouse server's CPU over the sink's drain: the in-process Kafka engine below
   // counts its ClickHouse work, so the sink's comparison counts the server's as well.
   // The testbed's server is shared: what it does with no bench process running (a short
@@ -46,35 +45,17 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
     await new Promise((r) => setTimeout(r, 2_000));
     serverRestMsPerS = (server.cpuMs() - c0) / 2;
   }
-  try {
-    const before = await worker.stats();
-    const serverBefore = "pid" in server ? server.cpuMs() : 0;
-    const t0 = Date.now();
-    await worker.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
-    const drain = await waitForRows(ctx.ch, tableRef(p.sink), n, t0, cfg.drainTimeoutMs);
-    sluice = { ...drain, cpuMs: (await worker.stats()).cpuMs - before.cpuMs, ...(await worker.call<Inserts>("sinkBatches")) };
-    console.log(`  sink: ${inserts(sluice)}`);
-    if ("pid" in server) sluiceServerCpuMs = server.cpuMs() - serverBefore;
-  } finally {
-    await worker.stop();
-  }
+  const serverBefore = "pid" in server ? server.cpuMs() : 0;
+  const sluice = await sinkDrain(ctx, childEnv, p.sink, { role: "sink", table: p.sink.table, records: n });
+  if ("pid" in server) sluiceServerCpuMs = server.cpuMs() - serverBefore;
+  console.log(`  sink: ${describeInserts(sluice.inserts)}`);
   console.log(`  sluice sink: ${sluice.rows} rows in ${sluice.ms} ms`);
 
   // The same drain by a worker in the memory environment of a deployed pod (heap limit,
   // record budget, malloc arenas: operator/workload/memory-env.ts), the figure the capacity
   // plan should trust for pods; the run above is an unconstrained process.
-  const deployedWorker = await startChild("worker", childEnv, "sink-deployed", deployedMemoryEnv());
-  let deployed: Drain & { cpuMs: number };
-  try {
-    const before = await deployedWorker.stats();
-    const t0 = Date.now();
-    await deployedWorker.call("startSink", { namespace: p.stream.namespace, table: "sink_deployed", groupId: `${p.sink.groupId}.deployed` });
-    const drain = await waitForRows(ctx.ch, tableRef({ ...p.sink, table: "sink_deployed" }), n, t0, cfg.drainTimeoutMs);
-    deployed = { ...drain, cpuMs: (await deployedWorker.stats()).cpuMs - before.cpuMs };
-    console.log(`  sink as deployed: ${inserts(await deployedWorker.call<Inserts>("sinkBatches"))}`);
-  } finally {
-    await deployedWorker.stop();
-  }
+  const deployed = await sinkDrain(ctx, childEnv, p.sink, { role: "sink-deployed", table: "sink_deployed", groupId: `${p.sink.groupId}.deployed`, env: deployedMemoryEnv(), records: n });
+  console.log(`  sink as deployed: ${describeInserts(deployed.inserts)}`);
   console.log(`  sluice sink as deployed (${workerMemoryMiB()} MiB pod): ${deployed.rows} rows in ${deployed.ms} ms`);
 
   // Scale-out: two worker processes in one (new) group drain the same backlog, as two pods
@@ -166,17 +147,4 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
   );
   figures.push(...consumers.figures);
   return { deployedRowsPerSecond: rate(deployed), figures, detail: { topic: p.stream.topic, records: n, sluice: { ...sluice, clickHouseServerCpuMs: sluiceServerCpuMs }, twoWorkers: two, deployed, bare: base, kafkaEngine: engine, consumers: consumers.detail } };
-}
-
-/** A sink worker's inserts, from its metrics: fewer, larger inserts cost less per row; a retry is work done twice. */
-interface Inserts {
-  inserts: number;
-  insertedRows: number;
-  insertRetries: number;
-  kafkaRetries: number;
-  pauses: number;
-}
-
-function inserts(i: Inserts): string {
-  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average, ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries, ${i.pauses} partition pauses`;
 }

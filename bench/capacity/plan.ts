@@ -102,15 +102,19 @@ export const STAGES: StageDef[] = [
     id: "tumbling",
     name: "aggregation, tumbling 1m",
     consumes: true,
-    perCore: { benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second" },
-    beside: [{ label: "bare eachBatch + JSON.parse (librdkafka)", benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second", baseline: "bare eachBatch + JSON.parse", perCore: true }, ...READ_FLOOR],
+    perCore: { benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second, as deployed (pod memory environment)" },
+    beside: [
+      { label: "the same aggregation worker, unconstrained memory", benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second", perCore: true },
+      { label: "bare eachBatch + JSON.parse (librdkafka)", benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second", baseline: "bare eachBatch + JSON.parse", perCore: true }, ...READ_FLOOR],
   },
   {
     id: "sliding",
     name: "aggregation, sliding 1m/10s",
     consumes: true,
-    perCore: { benchPrefix: "6 aggregation sliding", metric: "events per CPU-second" },
-    beside: [{ label: "bare eachBatch + JSON.parse (librdkafka)", benchPrefix: "6 aggregation sliding", metric: "events per CPU-second", baseline: "bare eachBatch + JSON.parse", perCore: true }, ...READ_FLOOR],
+    perCore: { benchPrefix: "6 aggregation sliding", metric: "events per CPU-second, as deployed (pod memory environment)" },
+    beside: [
+      { label: "the same aggregation worker, unconstrained memory", benchPrefix: "6 aggregation sliding", metric: "events per CPU-second", perCore: true },
+      { label: "bare eachBatch + JSON.parse (librdkafka)", benchPrefix: "6 aggregation sliding", metric: "events per CPU-second", baseline: "bare eachBatch + JSON.parse", perCore: true }, ...READ_FLOOR],
   },
 ];
 

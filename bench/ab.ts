@@ -1,0 +1,86 @@
+/**
+ * `make bench-ab`: one stage's worker in two environments, unconstrained and as deployed
+ * (a pod's memory environment), drained alternately from one pre-filled topic: each round
+ * runs both, in alternating order, each in a fresh process and consumer group. On this
+ * shared 2-core machine a single drain moves by ±25% from one run to the next, far more
+ * than most environment effects; alternating rounds on the same records cancel the drift
+ * that one `make bench` run cannot. Prints each round and the ratio of the means.
+ *
+ *   BENCH_AB_STAGE=sink|tumbling|sliding (default sink)   BENCH_AB_ROUNDS=3
+ */
+import { benchConfig } from "./config.js";
+import { benchContext } from "./context.js";
+import { deployedMemoryEnv, killAllChildren, startChild, workerMemoryMiB } from "./child.js";
+import { workerDrain } from "./aggregation.js";
+import { sinkDrain } from "./sink-drain.js";
+
+const STAGES = ["sink", "tumbling", "sliding"] as const;
+type Stage = (typeof STAGES)[number];
+
+async function main(): Promise<void> {
+  const stage = (process.env.BENCH_AB_STAGE ?? "sink") as Stage;
+  if (!STAGES.includes(stage)) throw new Error(`BENCH_AB_STAGE=${stage}: expected one of ${STAGES.join(", ")}`);
+  const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 3);
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`BENCH_AB_ROUNDS=${process.env.BENCH_AB_ROUNDS}: expected a whole number >= 1`);
+  const cfg = benchConfig();
+  const ctx = await benchContext(cfg);
+  try {
+    const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
+    const p = await ctx.newPipeline("bench-ab", "ab");
+    const deployed = deployedMemoryEnv();
+    console.log(`A/B ${stage}: unconstrained vs as deployed (${workerMemoryMiB()} MiB pod: ${Object.entries(deployed).map(([k, v]) => `${k}=${v}`).join(" ")}), ${rounds} rounds`);
+
+    let drain: (variant: string, env: Record<string, string>) => Promise<{ perCpu: number; complete: boolean }>;
+    if (stage === "sink") {
+      const filler = await startChild("bare", childEnv, "ab-filler");
+      try {
+        await filler.call("produce", { topic: p.stream.topic, prefix: `${ctx.runId}-ab`, events: cfg.sinkRecords, perRequest: 500, concurrency: 8 }, 300_000);
+      } finally {
+        await filler.stop();
+      }
+      drain = async (variant, env) => {
+        const d = await sinkDrain(ctx, childEnv, p.sink, { role: `ab-${variant}`, table: `ab_${variant}`, groupId: `${p.sink.groupId}.${variant}`, env, records: cfg.sinkRecords });
+        return { perCpu: (d.rows * 1000) / d.cpuMs, complete: d.complete };
+      };
+    } else {
+      const shape = { prefix: `${ctx.runId}-ab`, events: cfg.aggEvents, groups: cfg.aggGroups, eventMinutes: cfg.aggEventMinutes, startMs: Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000 };
+      const filler = await startChild("aggregate", childEnv, "ab-filler");
+      try {
+        await filler.call("fill", { topic: p.stream.topic, shape, partitions: p.stream.partitions }, 300_000);
+      } finally {
+        await filler.stop();
+      }
+      const ends = (await ctx.admin.fetchTopicOffsets(p.stream.topic)).map((o) => ({ partition: o.partition, high: Number(o.high) }));
+      const groups: string[] = [];
+      drain = async (variant, env) => {
+        const d = await workerDrain(ctx, childEnv, p.stream.namespace, stage, ends, groups, { env, suffix: variant });
+        return { perCpu: (d.drain.events * 1000) / d.drain.cpuMs, complete: d.drain.complete };
+      };
+    }
+
+    const per: Record<"unconstrained" | "deployed", number[]> = { unconstrained: [], deployed: [] };
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? (["unconstrained", "deployed"] as const) : (["deployed", "unconstrained"] as const);
+      for (const v of order) {
+        const d = await drain(`${v.slice(0, 1)}${r}`, v === "deployed" ? deployed : {});
+        per[v].push(d.perCpu);
+        console.log(`  round ${r + 1} ${v.padEnd(13)} ${Math.round(d.perCpu)} per CPU-second${d.complete ? "" : " (did not finish within BENCH_DRAIN_TIMEOUT_S)"}`);
+      }
+    }
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    const rows = per.deployed.map((d, i) => (d / per.unconstrained[i]!).toFixed(2)).join(", ");
+    console.log(`${stage}: unconstrained ${Math.round(mean(per.unconstrained))}, as deployed ${Math.round(mean(per.deployed))} per CPU-second: ${(mean(per.deployed) / mean(per.unconstrained)).toFixed(2)}x (per round: ${rows})`);
+  } finally {
+    killAllChildren();
+    await ctx.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    killAllChildren();
+    console.error(err instanceof Error ? err.stack ?? err.message : err);
+    process.exit(1);
+  },
+);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kafkaClient } from "../../runtime/kafka/client.js";
 import type { Batch, KafkaAdmin, KafkaConsumer, KafkaProducer } from "../../runtime/kafka/port.js";
 import { waitFor } from "../../testbed/poll.js";
+import { startKafkaFaultProxy } from "../support/kafka-fault-proxy.js";
 import { randomName, testbedEnv } from "../support/testbed-env.js";
 
 const PARTITIONS = 4;
@@ -206,4 +207,63 @@ describe("the Kafka port's consumer", () => {
     expect(a.assignments).toBeGreaterThanOrEqual(2);
     expect([...a.violations, ...b.violations]).toEqual([]);
   });
+
+  it("an assignment whose committed offsets the coordinator refused (NOT_COORDINATOR) is assigned again and read (librdkafka#5586)", async () => {
+    // librdkafka fetches an assignment's committed offsets before its records; a broker
+    // that stopped coordinating the group answers NOT_COORDINATOR, and librdkafka 2.15
+    // then never starts the partitions: without the port's repair this member reads nothing.
+    const topic = await newTopic("consumer-offset-fetch");
+    for (let p = 0; p < PARTITIONS; p++) await send(topic, p, 25);
+    const groupId = randomName("consumer-offset-fetch-group");
+    // The group has committed offsets (10 in every partition), left by an earlier member:
+    // the repaired assignment must start from them, not from the topic's start.
+    const COMMITTED = 10;
+    const earlier = member(groupId, () => {});
+    await earlier.connect();
+    await earlier.subscribe({ topics: [topic] });
+    const committedIn = new Set<number>();
+    await earlier.run({
+      eachBatch: async ({ batch }: { batch: Batch }) => {
+        if (committedIn.has(batch.partition)) return;
+        await earlier.commitOffsets([{ topic, partition: batch.partition, offset: String(COMMITTED) }]);
+        committedIn.add(batch.partition);
+      },
+    });
+    await waitFor("offsets committed in every partition", async () => (committedIn.size === PARTITIONS ? true : undefined), { timeoutMs: 60_000 });
+    await earlier.disconnect();
+
+    const proxy = await startKafkaFaultProxy(env.kafkaBrokers[0]!);
+    let c: KafkaConsumer | undefined;
+    try {
+      proxy.failOffsetFetch(1);
+      const read = new Map<number, number[]>();
+      let assignments = 0;
+      c = kafkaClient([proxy.bootstrap], "consumer-offset-fetch-test").consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeoutMs: 10_000, onAssigned: () => assignments++ });
+      await c.connect();
+      await c.subscribe({ topics: [topic] });
+      await c.run({
+        eachBatch: async ({ batch }: { batch: Batch }) => {
+          const list = read.get(batch.partition) ?? [];
+          read.set(batch.partition, list);
+          for (const m of batch.messages) list.push(Number(m.offset));
+        },
+      });
+      const total = () => [...read.values()].reduce((n, l) => n + l.length, 0);
+      const expected = PARTITIONS * (25 - COMMITTED);
+      await waitFor("every record past the committed offsets read through the refused assignment", async () => (total() >= expected ? true : undefined), { timeoutMs: 60_000 }).catch((err: Error) => {
+        throw new Error(`${err.message}: read ${total()} of ${expected}, ${assignments} assignment(s), ${proxy.injected()} OffsetFetch refused, requests by API key ${JSON.stringify([...proxy.requests()])}`);
+      });
+      // Each partition from its committed offset to its end, once.
+      for (let p = 0; p < PARTITIONS; p++) expect({ partition: p, offsets: read.get(p) }).toEqual({ partition: p, offsets: Array.from({ length: 25 - COMMITTED }, (_, i) => COMMITTED + i) });
+      // The refusal happened (the proxy answered the first OffsetFetch itself), and the
+      // member recovered by an assignment of its own, not by a rebalance from outside.
+      expect(proxy.injected()).toBe(1);
+      expect(assignments).toBe(2);
+      expect(proxy.requests().get(9)).toBe(2);
+    } finally {
+      // The member first: it leaves its group through the proxy.
+      await c?.disconnect().catch(() => {});
+      await proxy.close();
+    }
+  }, 120_000);
 });

@@ -171,6 +171,7 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
    * Kafka 4.1.1. Assigning the same partitions again makes librdkafka query the offsets
    * again, from the coordinator it has since looked up. The worker is told as after a
    * rebalance (onAssigned): each partition restarts from its committed offset either way.
+   * test/integration/kafka-consumer.test.ts plays the broker's NOT_COORDINATOR through a proxy.
    */
   const repairAssignment = () => {
     const of = generation;

@@ -49,10 +49,16 @@ describe("the operator on every example, unmodified", () => {
     operator = await startOperator({ kc, config, log: silentLogger });
   }, 180_000);
   afterAll(async () => {
+    // The namespace first, while the operator still runs to release its finalizers: on a
+    // testbed with a node, the examples' Deployments left behind kept their pods (of an
+    // image that does not exist) Pending there, holding the node's CPU requests, and a
+    // later `helm install` on the node waited for CPU that never came.
+    await core.deleteNamespace({ name: namespace }).catch(() => {});
+    await waitFor(`namespace ${namespace} gone`, async () => (await core.readNamespace({ name: namespace }).then(() => false, () => true)) || undefined, { timeoutMs: 120_000, intervalMs: 1_000 }).catch(() => {});
     await operator?.stop();
     await Promise.all(kafka?.servers.map((s) => s.stop()) ?? []);
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 180_000);
 
   it("brings every EventStream, Sink and Aggregation to Ready, with kubectl get sluice columns filled", async () => {
     for (const example of EXAMPLES) kubectl(["apply", "-n", namespace, "-f", join(repoRoot, "examples", example)]);

@@ -26,14 +26,24 @@ export async function sinkDrain(
   ctx: BenchContext,
   childEnv: Record<string, string>,
   sink: CompiledSink,
-  o: { role: string; table: string; groupId?: string; env?: Record<string, string>; records: number },
+  o: {
+    role: string;
+    table: string;
+    groupId?: string;
+    env?: Record<string, string>;
+    records: number;
+    /** Called just before the sink starts and just after its last row is queryable: other CPU counted over the same window. */
+    window?: { start(): void; end(): void };
+  },
 ): Promise<SinkDrain> {
   const worker = await startChild("worker", childEnv, o.role, o.env);
   try {
     const before = await worker.stats();
+    o.window?.start();
     const t0 = Date.now();
     await worker.call("startSink", { namespace: sink.stream.namespace, table: o.table, ...(o.groupId ? { groupId: o.groupId } : {}) });
     const drain = await waitForRows(ctx.ch, tableRef({ ...sink, table: o.table }), o.records, t0, ctx.cfg.drainTimeoutMs);
+    o.window?.end();
     const cpuMs = (await worker.stats()).cpuMs - before.cpuMs;
     return { ...drain, cpuMs, inserts: await worker.call<SinkInserts>("sinkBatches") };
   } finally {

@@ -45,9 +45,9 @@ export async function sinkThroughput(ctx: BenchContext): Promise<{ figures: Figu
     await new Promise((r) => setTimeout(r, 2_000));
     serverRestMsPerS = (server.cpuMs() - c0) / 2;
   }
-  const serverBefore = "pid" in server ? server.cpuMs() : 0;
-  const sluice = await sinkDrain(ctx, childEnv, p.sink, { role: "sink", table: p.sink.table, records: n });
-  if ("pid" in server) sluiceServerCpuMs = server.cpuMs() - serverBefore;
+  let serverBefore = 0;
+  const serverWindow = "pid" in server ? { start: () => void (serverBefore = server.cpuMs()), end: () => void (sluiceServerCpuMs = server.cpuMs() - serverBefore) } : undefined;
+  const sluice = await sinkDrain(ctx, childEnv, p.sink, { role: "sink", table: p.sink.table, records: n, ...(serverWindow ? { window: serverWindow } : {}) });
   console.log(`  sink: ${describeInserts(sluice.inserts)}`);
   console.log(`  sluice sink: ${sluice.rows} rows in ${sluice.ms} ms`);
 

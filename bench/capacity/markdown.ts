@@ -1,5 +1,5 @@
 /** docs/capacity.md from a capacity plan: tables per target rate, the assumptions, how to regenerate (a test keeps it current). */
-import { CORES_PER_POD, PARTITION_HEADROOM, PARTITION_MULTIPLE, TARGET_RATES, capacityPlan, type BenchResults, type Traced } from "./plan.js";
+import { CORES_PER_POD, PARTITION_HEADROOM, PARTITION_MULTIPLE, RSS_80, TARGET_RATES, capacityPlan, usable, type BenchResults, type Traced } from "./plan.js";
 
 export const CAPACITY_DOC = "docs/capacity.md";
 export const RESULTS_FILE = "bench/results/latest.json";
@@ -85,7 +85,8 @@ export function capacityMarkdown(results: BenchResults): string {
     const tp = plan.topicPartitions.get(rate) ?? null;
     lines.push("", `Topic partitions: ${tp === null ? NOT_MEASURED : `**${num(tp)}**`} (the largest any consuming stage above needs: they all read the same topic).`, "");
   }
-  const rss = plan.stages.find((s) => s.rssPerPodMiB !== null)?.rssPerPodMiB;
+  const rss = plan.stages.find((s) => s.def.rss === RSS_80 && s.rssPerPodMiB !== null)?.rssPerPodMiB;
+  const aggRss = plan.stages.filter((s) => s.def.rss !== undefined && s.def.rss !== RSS_80 && usable(s.rssPerPodMiB?.value));
   lines.push(
     "## Assumptions",
     "",
@@ -99,8 +100,10 @@ export function capacityMarkdown(results: BenchResults): string {
     `  (they can only grow, and adding them moves keys between partitions); multiples of ${PARTITION_MULTIPLE} split evenly among`,
     `  1, 2, 3, 4, 6 and ${PARTITION_MULTIPLE} consumers. The collector produces only, so partitions do not bound it.`,
     `- RSS of the pods = pods x ${rss && rss.value !== null ? `${num(rss.value)} MiB, ${cite(rss)}` : "the peak RSS under 80% load (" + NOT_MEASURED + ")"}:`,
-    "  the larger of the collector's and the sink's process (separate pods, as deployed), so an upper bound for either. Aggregation pods' RSS under load",
-    `  is not measured; their state grows with open (window, group) keys, not with the rate: ${opt(plan.stateMemory.value, 0, " MiB")} of RSS per 1M open keys (${cite(plan.stateMemory)}).`,
+    "  the larger of the collector's and the sink's process (separate pods, as deployed), so an upper bound for either.",
+    `  Aggregation pods: ${aggRss.length > 0 ? aggRss.map((s) => `${num(s.rssPerPodMiB!.value!)} MiB (${s.def.name}, ${cite(s.rssPerPodMiB!)})`).join("; ") : NOT_MEASURED}, the worker's RSS`,
+    "  after draining a backlog as deployed, holding the open windows of the figure's groups. Their state grows with open (window, group) keys,",
+    `  not with the rate: ${opt(plan.stateMemory.value, 0, " MiB")} of RSS per 1M open keys (${cite(plan.stateMemory)}).`,
     "- Each stage reads (or, the collector, writes) the whole stream, so the stages' pods add up: plan each stage you run.",
     "- The aggregation figures are for count + uniqExact + sum by user_id over the groups named in the figure; more keys or functions cost more.",
     "- A sink row is one event; the sink's figure is rows per CPU-second.",

@@ -59,7 +59,7 @@ export interface StageDef {
   rss?: FigureRef;
 }
 
-const RSS_80: FigureRef = { benchPrefix: "4 worker RSS @80%", metric: "peak under load" };
+export const RSS_80: FigureRef = { benchPrefix: "4 worker RSS @80%", metric: "peak under load" };
 
 /** The floor of every consuming stage: reading the records alone (read + JSON.parse), with the port's consumer and with the fastest client measured. */
 const READ_FLOOR: StageDef["beside"] = [
@@ -103,6 +103,7 @@ export const STAGES: StageDef[] = [
     name: "aggregation, tumbling 1m",
     consumes: true,
     perCore: { benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second, as deployed (pod memory environment)" },
+    rss: { benchPrefix: "5 aggregation tumbling", metric: "RSS after the drain, as deployed" },
     beside: [
       { label: "the same aggregation worker, unconstrained memory", benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second", perCore: true },
       { label: "bare eachBatch + JSON.parse (librdkafka)", benchPrefix: "5 aggregation tumbling", metric: "events per CPU-second", baseline: "bare eachBatch + JSON.parse", perCore: true }, ...READ_FLOOR],
@@ -112,6 +113,7 @@ export const STAGES: StageDef[] = [
     name: "aggregation, sliding 1m/10s",
     consumes: true,
     perCore: { benchPrefix: "6 aggregation sliding", metric: "events per CPU-second, as deployed (pod memory environment)" },
+    rss: { benchPrefix: "6 aggregation sliding", metric: "RSS after the drain, as deployed" },
     beside: [
       { label: "the same aggregation worker, unconstrained memory", benchPrefix: "6 aggregation sliding", metric: "events per CPU-second", perCore: true },
       { label: "bare eachBatch + JSON.parse (librdkafka)", benchPrefix: "6 aggregation sliding", metric: "events per CPU-second", baseline: "bare eachBatch + JSON.parse", perCore: true }, ...READ_FLOOR],
@@ -127,7 +129,7 @@ export const STAGES: StageDef[] = [
  */
 export const SCALE_OUT_METRIC = /scale-?out efficiency/i;
 
-const usable = (n: number | null | undefined): n is number => typeof n === "number" && Number.isFinite(n) && n > 0;
+export const usable = (n: number | null | undefined): n is number => typeof n === "number" && Number.isFinite(n) && n > 0;
 
 /** The figure's value (or its baseline's value when ref.baseline is set); null when the run lacks it. */
 export function lookup(figures: Figure[], ref: FigureRef): Traced {

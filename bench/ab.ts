@@ -10,7 +10,7 @@
  */
 import { benchConfig } from "./config.js";
 import { benchContext } from "./context.js";
-import { deployedMemoryEnv, killAllChildren, startChild, workerMemoryMiB } from "./child.js";
+import { deployedMemoryEnv, killAllChildren, runBenchMain, startChild, workerMemoryMiB } from "./child.js";
 import { workerDrain } from "./aggregation.js";
 import { sinkDrain } from "./sink-drain.js";
 
@@ -76,11 +76,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    killAllChildren();
-    console.error(err instanceof Error ? err.stack ?? err.message : err);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -25,6 +25,18 @@ export function killAllChildren(): void {
   for (const c of live) c.kill("SIGKILL");
 }
 
+/** Runs a bench entry point: exit 0 when it finishes, else kill every child, print the error and exit 1. */
+export function runBenchMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      killAllChildren();
+      console.error(err instanceof Error ? err.stack ?? err.message : err);
+      process.exit(1);
+    },
+  );
+}
+
 /** `role` names the process's CPU profile (make bench-profile); the script name by default. */
 export async function startChild(script: "worker" | "load" | "bare" | "aggregate" | "chdb-engine", args: Record<string, string> = {}, role: string = script, env: Record<string, string> = {}): Promise<Child> {
   // BENCH_PROFILE_DIR: every bench process writes a V8 CPU profile there when it exits

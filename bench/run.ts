@@ -4,7 +4,7 @@
  * local testbed, is bounded in events and time, and stops by itself.
  */
 import { cpus, loadavg, totalmem } from "node:os";
-import { killAllChildren } from "./child.js";
+import { killAllChildren, runBenchMain } from "./child.js";
 import { benchConfig } from "./config.js";
 import { benchContext } from "./context.js";
 import { aggregationBenchmarks } from "./aggregation.js";
@@ -90,11 +90,4 @@ async function main(): Promise<void> {
   console.log(`results written to ${cfg.resultsFile}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    killAllChildren();
-    console.error(err instanceof Error ? err.stack ?? err.message : err);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

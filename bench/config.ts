@@ -20,7 +20,7 @@ export interface BenchConfig {
   drainTimeoutMs: number;
   /** Duration of each fixed-rate latency run in benchmark 3. */
   latencyRunMs: number;
-  /** Fractions of the collector capacity the latency runs send at. */
+  /** Fractions of the pipeline's capacity (co-located, bench/latency.ts) the latency runs send at. */
   latencyLoads: number[];
   /** After a latency run, how long to wait for the last events to become queryable. */
   latencySettleMs: number;

@@ -111,25 +111,86 @@ async function measure(ctx: BenchContext, table: string, prefix: string, process
   };
 }
 
-async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
-  const { cfg } = ctx;
-  const p = await ctx.newPipeline("bench-l", `latency_sluice_${Math.round(rate)}`);
-  const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
-  // The collector and the sink in separate processes, as two pods in a cluster.
+/** The collector and the sink in separate processes, as two pods in a cluster, with a load generator; `run` gets the collector's URL. */
+async function withSluicePipeline<T>(ctx: BenchContext, table: string, run: (p: { url: string; tenants: Record<string, string>; table: string; load: Child; processes: Record<string, Child> }) => Promise<T>): Promise<T> {
+  const p = await ctx.newPipeline("bench-l", table);
+  const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(ctx.cfg.eventBytes) };
   const collector = await startChild("worker", childEnv, "latency-collector", deployedMemoryEnv());
   const sink = await startChild("worker", childEnv, "latency-sink", deployedMemoryEnv());
   const load = await startChild("load", childEnv, "latency-load");
   try {
     await sink.call("startSink", { namespace: p.stream.namespace, table: p.sink.table });
     const { url } = await collector.call<{ url: string }>("startCollector", { namespace: p.stream.namespace });
-    const prefix = `${ctx.runId}-l${Math.round(rate)}`;
-    const args = { url, tenants: p.tenants, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
-    return await measure(ctx, tableRef(p.sink), prefix, { collector, sink }, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
+    return await run({ url, tenants: p.tenants, table: tableRef(p.sink), load, processes: { collector, sink } });
   } finally {
     await load.stop();
     await collector.stop();
     await sink.stop();
   }
+}
+
+async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
+  const { cfg } = ctx;
+  return withSluicePipeline(ctx, `latency_sluice_${Math.round(rate)}`, async ({ url, tenants, table, load, processes }) => {
+    const prefix = `${ctx.runId}-l${Math.round(rate)}`;
+    const args = { url, tenants, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
+    return measure(ctx, table, prefix, processes, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
+  });
+}
+
+export interface CapacityRun {
+  offeredEventsPerSecond: number;
+  /** Over the steady window: events the collector answered 200 for, and events that became queryable, per second. */
+  acceptedEventsPerSecond: number;
+  queryableEventsPerSecond: number;
+  windowMs: number;
+  skippedRequests: number;
+}
+
+/** The part of the run the capacity is read over: past the first quarter (group join, the first batches, the JIT warming up) to the end of sending. */
+export const STEADY_FROM = 0.25;
+
+/** Events per second whose time falls in [from, to). */
+export function rateIn(times: Iterable<number>, from: number, to: number, weight: (i: number) => number = () => 1): number {
+  let n = 0;
+  let i = 0;
+  for (const t of times) {
+    if (t >= from && t < to) n += weight(i);
+    i++;
+  }
+  return to > from ? (n * 1000) / (to - from) : 0;
+}
+
+/**
+ * The pipeline's capacity as it runs here: the collector, the sink, the load generator,
+ * Kafka and ClickHouse all on these 2 cores, so each stage gets less than it did alone
+ * (benchmarks 1 and 2), and 80% of the slower stage alone was past what the whole can
+ * take (the 20:15 run of 30 Nov: 14.0k of 15.4k events/s sent, 270 requests skipped, p50
+ * 3 s). Offered a quarter more than the slower stage alone, the rate at which events
+ * become queryable over the steady window is what the whole sustains: the sink's rate if
+ * it falls behind, the collector's if not.
+ */
+async function colocatedCapacity(ctx: BenchContext, ceiling: number): Promise<CapacityRun> {
+  const { cfg } = ctx;
+  const offered = Math.round(ceiling * 1.25);
+  return withSluicePipeline(ctx, "latency_capacity", async ({ url, tenants, table, load }) => {
+    const prefix = `${ctx.runId}-cap`;
+    const poller = new ArrivalPoller(ctx.ch, table, prefix, cfg.pollIntervalMs);
+    poller.start();
+    const started = Date.now();
+    const args = { url, tenants, prefix, eventsPerSecond: offered, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
+    const run = await load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000);
+    await poller.stop();
+    const from = started + cfg.latencyRunMs * STEADY_FROM;
+    const to = started + cfg.latencyRunMs;
+    return {
+      offeredEventsPerSecond: offered,
+      acceptedEventsPerSecond: rateIn(run.accepts.map((a) => a[2]), from, to, (i) => run.accepts[i]![1]),
+      queryableEventsPerSecond: rateIn(poller.seenAt.values(), from, to),
+      windowMs: to - from,
+      skippedRequests: run.skipped,
+    };
+  });
 }
 
 async function barePath(ctx: BenchContext, rate: number): Promise<PathRun> {
@@ -152,8 +213,17 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
   const figures: Figure[] = [];
   const detail: Record<string, unknown> = {};
   const mib = (b: number) => b / 1024 / 1024;
+  const co = await colocatedCapacity(ctx, capacity);
+  detail.capacity = { slowerStageAlone: capacity, colocated: co };
+  const pipelineCapacity = Math.min(capacity, co.queryableEventsPerSecond);
+  console.log(`  capacity here, collector and sink together: ${Math.round(co.queryableEventsPerSecond)} ev/s queryable (${Math.round(co.acceptedEventsPerSecond)} accepted; slower stage alone ${Math.round(capacity)})`);
+  figures.push(figure({
+    bench: "3 pipeline capacity, co-located", metric: "events/s queryable, saturated", unit: "ev/s", value: co.queryableEventsPerSecond,
+    baseline: "the slower stage alone (benchmarks 1, 2)", baselineValue: capacity,
+    note: `offered ${co.offeredEventsPerSecond} ev/s for ${ctx.cfg.latencyRunMs / 1000} s to the collector and sink processes, with Kafka, ClickHouse and the load generator on the same cores; accepted ${Math.round(co.acceptedEventsPerSecond)} ev/s over the last ${Math.round(co.windowMs / 1000)} s; the latency rows run at fractions of the smaller of the two figures`,
+  }));
   for (const load of ctx.cfg.latencyLoads) {
-    const rate = Math.max(ctx.cfg.perRequest, Math.round(capacity * load));
+    const rate = Math.max(ctx.cfg.perRequest, Math.round(pipelineCapacity * load));
     const sluice = await sluicePath(ctx, rate);
     console.log(`  ${Math.round(load * 100)}% (${rate} ev/s) sluice: p50 ${sluice.p50Ms} ms, p99 ${sluice.p99Ms} ms, ${sluice.queryable}/${sluice.accepted} queryable`);
     const bare = await barePath(ctx, rate);

@@ -147,6 +147,12 @@ describe("lag autoscaler decisions", () => {
   it("a count outside the bounds is corrected at once, metrics or not", () => {
     const d = decide({ nowMs: 0, error: "down", current: 20, bounds, policy, memory: emptyMemory() });
     expect(d).toMatchObject({ replicas: 12, reason: "OutOfBounds" });
+    expect(d.lagMessages).toBeUndefined();
+  });
+
+  it("the correction of an out-of-bounds count reports the lag it read", () => {
+    const d = decide({ nowMs: 0, observation: obs(0, 1_500, 1_000), current: 20, bounds, policy, memory: emptyMemory() });
+    expect(d).toMatchObject({ replicas: 12, reason: "OutOfBounds", lagMessages: 500 });
   });
 
   it("acts on lag above target only when a second sample confirms it", () => {

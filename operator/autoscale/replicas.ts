@@ -143,7 +143,10 @@ export function decide(i: Input): Decision {
   if (current > ceiling || (current < minReplicas && !(current === 0 && minReplicas === 0))) {
     const replicas = clamp(current);
     memory.lastChange = { atMs: i.nowMs, replicas };
-    return { replicas, reason: "OutOfBounds", message: `scale ${current} → ${replicas}: outside [${minReplicas}, ${ceiling}] (max ${maxReplicas}, ${partitions} partitions)`, recommendation: replicas, memory: { ...memory, samples: o ? [...memory.samples, o] : memory.samples, recommendations: keep(memory.recommendations, i.nowMs, policy.scaleDownStabilizationMs, replicas) } };
+    // The lag was read for this decision: report it, or kubectl's LAG column goes blank
+    // for the reconcile that corrects the count.
+    const lag = o ? { lagMessages: Math.max(0, o.end - o.position) } : {};
+    return { replicas, reason: "OutOfBounds", message: `scale ${current} → ${replicas}: outside [${minReplicas}, ${ceiling}] (max ${maxReplicas}, ${partitions} partitions)`, ...lag, recommendation: replicas, memory: { ...memory, samples: o ? [...memory.samples, o] : memory.samples, recommendations: keep(memory.recommendations, i.nowMs, policy.scaleDownStabilizationMs, replicas) } };
   }
   if (!o) return hold("MetricsUnavailable", `lag not observed, holding ${current}: ${i.error ?? "no observation"}`);
   memory.samples = [...i.memory.samples.filter((s) => s.atMs >= o.atMs - policy.lookbackMs && s.atMs < o.atMs), o];

@@ -7,6 +7,8 @@
  * that one `make bench` run cannot. Prints each round and the ratio of the means.
  *
  *   BENCH_AB_STAGE=sink|tumbling|sliding (default sink)   BENCH_AB_ROUNDS=3
+ *   BENCH_AB_A_NODE_OPTIONS="..."  side A is as deployed too, with these NODE_OPTIONS in
+ *     place of the operator's: weighs one V8 flag of the pod environment against its absence.
  */
 import { benchConfig } from "./config.js";
 import { benchContext } from "./context.js";
@@ -28,9 +30,12 @@ async function main(): Promise<void> {
     const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
     const p = await ctx.newPipeline("bench-ab", "ab");
     const deployed = deployedMemoryEnv();
-    console.log(`A/B ${stage}: unconstrained vs as deployed (${workerMemoryMiB()} MiB pod: ${Object.entries(deployed).map(([k, v]) => `${k}=${v}`).join(" ")}), ${rounds} rounds`);
+    const aOptions = process.env.BENCH_AB_A_NODE_OPTIONS;
+    const aEnv: Record<string, string> = aOptions === undefined ? {} : { ...deployed, NODE_OPTIONS: aOptions };
+    const aLabel = aOptions === undefined ? "unconstrained" : `as deployed with NODE_OPTIONS=${aOptions}`;
+    console.log(`A/B ${stage}: ${aLabel} vs as deployed (${workerMemoryMiB()} MiB pod: ${Object.entries(deployed).map(([k, v]) => `${k}=${v}`).join(" ")}), ${rounds} rounds`);
 
-    let drain: (variant: string, env: Record<string, string>) => Promise<{ perCpu: number; complete: boolean }>;
+    let drain: (variant: string, env: Record<string, string>) => Promise<{ perCpu: number; complete: boolean; rssMiB: number }>;
     if (stage === "sink") {
       const filler = await startChild("bare", childEnv, "ab-filler");
       try {
@@ -40,7 +45,7 @@ async function main(): Promise<void> {
       }
       drain = async (variant, env) => {
         const d = await sinkDrain(ctx, childEnv, p.sink, { role: `ab-${variant}`, table: `ab_${variant}`, groupId: `${p.sink.groupId}.${variant}`, env, records: cfg.sinkRecords });
-        return { perCpu: (d.rows * 1000) / d.cpuMs, complete: d.complete };
+        return { perCpu: (d.rows * 1000) / d.cpuMs, complete: d.complete, rssMiB: d.peakRssBytes / 2 ** 20 };
       };
     } else {
       const shape = { prefix: `${ctx.runId}-ab`, events: cfg.aggEvents, groups: cfg.aggGroups, eventMinutes: cfg.aggEventMinutes, startMs: Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000 };
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
       const groups: string[] = [];
       drain = async (variant, env) => {
         const d = await workerDrain(ctx, childEnv, p.stream.namespace, stage, ends, groups, { env, suffix: variant });
-        return { perCpu: (d.drain.events * 1000) / d.drain.cpuMs, complete: d.drain.complete };
+        return { perCpu: (d.drain.events * 1000) / d.drain.cpuMs, complete: d.drain.complete, rssMiB: d.rssAfterBytes / 2 ** 20 };
       };
     }
 
@@ -62,14 +67,14 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? (["unconstrained", "deployed"] as const) : (["deployed", "unconstrained"] as const);
       for (const v of order) {
-        const d = await drain(`${v.slice(0, 1)}${r}`, v === "deployed" ? deployed : {});
+        const d = await drain(`${v.slice(0, 1)}${r}`, v === "deployed" ? deployed : aEnv);
         per[v].push(d.perCpu);
-        console.log(`  round ${r + 1} ${v.padEnd(13)} ${Math.round(d.perCpu)} per CPU-second${d.complete ? "" : " (did not finish within BENCH_DRAIN_TIMEOUT_S)"}`);
+        console.log(`  round ${r + 1} ${(v === "deployed" ? "as deployed" : aOptions === undefined ? v : "A").padEnd(13)} ${Math.round(d.perCpu)} per CPU-second, RSS ${Math.round(d.rssMiB)} MiB (${stage === "sink" ? "peak" : "after the drain"})${d.complete ? "" : " (did not finish within BENCH_DRAIN_TIMEOUT_S)"}`);
       }
     }
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     const rows = per.deployed.map((d, i) => (d / per.unconstrained[i]!).toFixed(2)).join(", ");
-    console.log(`${stage}: unconstrained ${Math.round(mean(per.unconstrained))}, as deployed ${Math.round(mean(per.deployed))} per CPU-second: ${(mean(per.deployed) / mean(per.unconstrained)).toFixed(2)}x (per round: ${rows})`);
+    console.log(`${stage}: ${aLabel} ${Math.round(mean(per.unconstrained))}, as deployed ${Math.round(mean(per.deployed))} per CPU-second: ${(mean(per.deployed) / mean(per.unconstrained)).toFixed(2)}x (per round: ${rows})`);
   } finally {
     killAllChildren();
     await ctx.close();

@@ -13,6 +13,7 @@ import { tableRef } from "../runtime/clickhouse/table-ddl.js";
 import { ArrivalPoller, percentile } from "./arrivals.js";
 import { deployedMemoryEnv, startChild, workerMemoryMiB, type Child } from "./child.js";
 import type { ProcessStats } from "./children/serve.js";
+import { sampleRss } from "./peak-rss.js";
 import type { BenchContext } from "./context.js";
 import { figure, type Figure } from "./report.js";
 
@@ -46,20 +47,6 @@ interface RateResult {
 }
 
 const MAX_IN_FLIGHT = 64;
-
-/** Samples a child's memory until stopped; resolves with the reading of peak RSS (what held it: V8's heap, Buffers, or native memory outside both). */
-function sampleRss(child: Child, everyMs = 250): { stop(): Promise<ProcessStats | undefined> } {
-  let peak: ProcessStats | undefined;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const s = await child.stats().catch(() => undefined);
-      if (s && (!peak || s.rssBytes > peak.rssBytes)) peak = s;
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
-  return { stop: async () => ((running = false), await loop, peak) };
-}
 
 async function restingRss(child: Child): Promise<number> {
   // Let start-up allocations settle (group join, metadata) before calling it "at rest".

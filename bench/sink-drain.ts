@@ -6,11 +6,14 @@
 import { tableRef } from "../runtime/clickhouse/table-ddl.js";
 import type { CompiledSink } from "../runtime/pipeline/compiled.js";
 import { startChild } from "./child.js";
+import { sampleRss } from "./peak-rss.js";
 import { waitForRows, type BenchContext, type Drain } from "./context.js";
 
 export interface SinkDrain extends Drain {
   cpuMs: number;
   inserts: SinkInserts;
+  /** The worker's peak RSS over the drain, sampled every 250 ms. */
+  peakRssBytes: number;
 }
 
 /** A sink worker's inserts, from its metrics: fewer, larger inserts cost less per row; a retry is work done twice. */
@@ -40,12 +43,14 @@ export async function sinkDrain(
   try {
     const before = await worker.stats();
     o.window?.start();
+    const rss = sampleRss(worker);
     const t0 = Date.now();
     await worker.call("startSink", { namespace: sink.stream.namespace, table: o.table, ...(o.groupId ? { groupId: o.groupId } : {}) });
     const drain = await waitForRows(ctx.ch, tableRef({ ...sink, table: o.table }), o.records, t0, ctx.cfg.drainTimeoutMs);
     o.window?.end();
     const cpuMs = (await worker.stats()).cpuMs - before.cpuMs;
-    return { ...drain, cpuMs, inserts: await worker.call<SinkInserts>("sinkBatches") };
+    const peak = await rss.stop();
+    return { ...drain, cpuMs, peakRssBytes: peak?.rssBytes ?? 0, inserts: await worker.call<SinkInserts>("sinkBatches") };
   } finally {
     await worker.stop();
   }

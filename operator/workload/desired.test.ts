@@ -108,7 +108,7 @@ describe("a stream's desired collector", () => {
     expect(pod.containers[0].args).toEqual(["worker", "collector", "--config", "/etc/sluice/collector.json"]);
     expect(pod.containers[0].env).toEqual([
       { name: "KAFKA_BROKERS", value: "k:9092" },
-      { name: "NODE_OPTIONS", value: "--max-old-space-size=409" },
+      { name: "NODE_OPTIONS", value: "--max-old-space-size=409 --max-semi-space-size=16" },
       { name: "SLUICE_MEMORY_LIMIT_BYTES", value: String(2 ** 30) },
       { name: "MALLOC_ARENA_MAX", value: "2" },
     ]);

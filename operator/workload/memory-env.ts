@@ -5,11 +5,11 @@
  * memory they report is the memory of a worker as deployed. Within the heap cap the worker
  * lets V8 grow its heap as an unconstrained process would (runtime/worker/heap-growth.ts).
  */
-import { heapMiB } from "./memory-quantity.js";
+import { heapMiB, semiSpaceMiB } from "./memory-quantity.js";
 
 export function workerMemoryEnv(limitBytes: number): { name: string; value: string }[] {
   return [
-    { name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMiB(limitBytes)}` },
+    { name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMiB(limitBytes)} --max-semi-space-size=${semiSpaceMiB(limitBytes)}` },
     { name: "SLUICE_MEMORY_LIMIT_BYTES", value: String(limitBytes) },
     // librdkafka's and libuv's threads each get a glibc malloc arena by default, and their
     // fragmentation adds hundreds of MiB of RSS under a backlog; two arenas are enough.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heapMiB, memoryBytes } from "./memory-quantity.js";
+import { heapMiB, memoryBytes, semiSpaceMiB } from "./memory-quantity.js";
 
 describe("memory limits for worker pods", () => {
   it("reads the quantities a memory limit takes", () => {
@@ -14,5 +14,13 @@ describe("memory limits for worker pods", () => {
     expect(heapMiB(512 * 2 ** 20)).toBe(204);
     expect(heapMiB(2 * 2 ** 30)).toBe(819);
     expect(heapMiB(64 * 2 ** 20)).toBe(64);
+  });
+
+  it("gives V8 a semi-space of a 64th of the limit, 1 to 16 MiB (Node 24's default is 64 MiB)", () => {
+    expect(semiSpaceMiB(2 ** 30)).toBe(16);
+    expect(semiSpaceMiB(4 * 2 ** 30)).toBe(16);
+    expect(semiSpaceMiB(512 * 2 ** 20)).toBe(8);
+    expect(semiSpaceMiB(256 * 2 ** 20)).toBe(4);
+    expect(semiSpaceMiB(32 * 2 ** 20)).toBe(1);
   });
 });

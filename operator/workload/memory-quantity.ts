@@ -19,3 +19,14 @@ export function memoryBytes(quantity: string): number | undefined {
 export function heapMiB(limitBytes: number): number {
   return Math.max(64, Math.floor((limitBytes * 0.4) / 2 ** 20));
 }
+
+/**
+ * The V8 semi-space a worker gets within a memory limit: a 64th, 1 to 16 MiB. Node 24
+ * gives every process 64 MiB semi-spaces whatever its heap cap: a young generation of
+ * 192 MiB that a 256 MiB pod cannot hold, and that held 128 MiB of a sink's RSS under
+ * load in a 1 GiB pod (the heap's largest part, most of it dead records). A worker's
+ * records live about one batch (a second or so), so most survive a scavenge either way.
+ */
+export function semiSpaceMiB(limitBytes: number): number {
+  return Math.min(16, Math.max(1, Math.floor(limitBytes / 2 ** 20 / 64)));
+}

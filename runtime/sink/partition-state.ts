@@ -29,6 +29,8 @@ export interface PartitionState {
   /** Kafka timestamp of the first record of the batch in flight. */
   inflightSinceMs?: number;
   flushing?: Promise<void>;
+  /** Set while a partial batch waits for its maxDelay: fires when the oldest record's wait is up. */
+  dueTimer?: NodeJS.Timeout;
   paused: boolean;
   revoked: boolean;
 }

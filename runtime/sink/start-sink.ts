@@ -167,8 +167,25 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const maybeFlush = (s: PartitionState): void => {
     if (s.flushing || s.revoked || stopping || failure || s.buffer.length === 0) return;
     const now = Date.now();
-    const n = cutBatch(s.buffer, limits, { now, oldestAt: s.buffer[0]!.arrivedAt, boundary: s.boundary, force: overBudget() });
-    if (n === 0) return;
+    const oldestAt = s.buffer[0]!.arrivedAt;
+    const n = cutBatch(s.buffer, limits, { now, oldestAt, boundary: s.boundary, force: overBudget() });
+    if (n === 0) {
+      // A partial batch goes when its oldest record has waited maxDelay: at that moment, not
+      // at the next tick (up to a quarter of maxDelay later, 250 ms at the default: the
+      // accept -> queryable p99 paid it).
+      // Past that moment and still no batch (a previous owner's boundary not yet reached):
+      // the ticker keeps asking.
+      const dueIn = oldestAt + limits.maxDelayMs - now;
+      if (dueIn > 0) {
+        s.dueTimer ??= setTimeout(() => {
+          s.dueTimer = undefined;
+          maybeFlush(s);
+        }, dueIn);
+      }
+      return;
+    }
+    clearTimeout(s.dueTimer);
+    s.dueTimer = undefined;
     const records = s.buffer.splice(0, n);
     const bytes = records.reduce((b, r) => b + r.bytes, 0);
     s.bufferedBytes -= bytes;
@@ -266,6 +283,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       // Revoked: its unwritten records belong to the new owner now; an in-flight batch
       // stops retrying and never commits.
       s.revoked = true;
+      clearTimeout(s.dueTimer);
       if (s.paused) revokedWhilePaused.add(p);
       states.delete(p);
     }
@@ -339,6 +357,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       stopping = true;
       abort.abort();
       clearInterval(ticker);
+      for (const s of states.values()) clearTimeout(s.dueTimer);
       untrackLag();
       await Promise.all([...states.values()].map((s) => s.flushing));
       // A partition start still reading offsets would reconnect the admin client after

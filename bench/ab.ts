@@ -9,6 +9,7 @@
  *   BENCH_AB_STAGE=sink|tumbling|sliding (default sink)   BENCH_AB_ROUNDS=3
  *   BENCH_AB_A_NODE_OPTIONS="..."  side A is as deployed too, with these NODE_OPTIONS in
  *     place of the operator's: weighs one V8 flag of the pod environment against its absence.
+ *   BENCH_AB_A_ENV='{"NAME":"value"}'  side A is as deployed too, with these variables over it.
  */
 import { benchConfig } from "./config.js";
 import { benchContext } from "./context.js";
@@ -30,9 +31,10 @@ async function main(): Promise<void> {
     const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
     const p = await ctx.newPipeline("bench-ab", "ab");
     const deployed = deployedMemoryEnv();
-    const aOptions = process.env.BENCH_AB_A_NODE_OPTIONS;
-    const aEnv: Record<string, string> = aOptions === undefined ? {} : { ...deployed, NODE_OPTIONS: aOptions };
-    const aLabel = aOptions === undefined ? "unconstrained" : `as deployed with NODE_OPTIONS=${aOptions}`;
+    const extra = process.env.BENCH_AB_A_ENV === undefined ? undefined : (JSON.parse(process.env.BENCH_AB_A_ENV) as Record<string, string>);
+    const aOptions = process.env.BENCH_AB_A_NODE_OPTIONS ?? (extra ? "" : undefined);
+    const aEnv: Record<string, string> = aOptions === undefined ? {} : { ...deployed, ...(process.env.BENCH_AB_A_NODE_OPTIONS ? { NODE_OPTIONS: aOptions } : {}), ...extra };
+    const aLabel = aOptions === undefined ? "unconstrained" : `as deployed with ${Object.entries(aEnv).filter(([k, v]) => deployed[k] !== v).map(([k, v]) => `${k}=${v}`).join(" ")}`;
     console.log(`A/B ${stage}: ${aLabel} vs as deployed (${workerMemoryMiB()} MiB pod: ${Object.entries(deployed).map(([k, v]) => `${k}=${v}`).join(" ")}), ${rounds} rounds`);
 
     let drain: (variant: string, env: Record<string, string>) => Promise<{ perCpu: number; complete: boolean; rssMiB: number }>;

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { growHeapWithinPodLimit } from "./heap-growth.js";
+import { growHeapWithinPodLimit, heapGrowingPercent, HEAP_GROWING_PERCENT } from "./heap-growth.js";
 
 const moduleUrl = new URL("./heap-growth.ts", import.meta.url).href;
 
@@ -32,6 +32,12 @@ describe("growHeapWithinPodLimit", () => {
   it("applies only with a pod memory limit", () => {
     expect(growHeapWithinPodLimit({})).toBe(false);
     expect(growHeapWithinPodLimit({ SLUICE_MEMORY_LIMIT_BYTES: "garbage" })).toBe(false);
+  });
+
+  it("takes SLUICE_HEAP_GROWING_PERCENT only as a whole number in 10-1000", () => {
+    expect(heapGrowingPercent({})).toBe(HEAP_GROWING_PERCENT);
+    expect(heapGrowingPercent({ SLUICE_HEAP_GROWING_PERCENT: "100" })).toBe(100);
+    for (const bad of ["", "5", "2000", "1.5", "lots"]) expect(heapGrowingPercent({ SLUICE_HEAP_GROWING_PERCENT: bad })).toBe(HEAP_GROWING_PERCENT);
   });
 
   it("under a pod's heap cap, runs fewer full collections for the same work", () => {

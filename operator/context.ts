@@ -3,7 +3,8 @@
  * configured cluster (connected lazily, kept for the process), the clock and the logger.
  */
 import * as k8s from "@kubernetes/client-node";
-import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { clickhouseClient } from "../runtime/clickhouse/client.js";
 import type { KafkaAdmin as Admin } from "../runtime/kafka/port.js";
 import { detectServerFeatures, type ServerFeatures } from "../runtime/clickhouse/server-version.js";
 import type { Logger } from "../runtime/log.js";
@@ -63,7 +64,7 @@ export class OperatorContext {
   clickhouse(cluster = DEFAULT_CLUSTER): ClickHouseClient {
     let client = this.clickhouseClients.get(cluster);
     if (!client) {
-      client = createClient({ url: this.clusterValue(this.config.clickhouseClusters, "ClickHouse", cluster), request_timeout: 30_000 });
+      client = clickhouseClient({ url: this.clusterValue(this.config.clickhouseClusters, "ClickHouse", cluster), requestTimeoutMs: 30_000 });
       this.clickhouseClients.set(cluster, client);
     }
     return client;

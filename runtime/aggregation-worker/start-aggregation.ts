@@ -10,7 +10,7 @@
  * and anything not yet written is abandoned (the replay regenerates it).
  */
 import { randomBytes } from "node:crypto";
-import { createClient } from "@clickhouse/client";
+import { clickhouseClient } from "../clickhouse/client.js";
 import type { Batch, KafkaAdmin as Admin, KafkaConsumer, KafkaTransactionalProducer } from "../kafka/port.js";
 import type { Registry } from "prom-client";
 import { AggregationEngine, type Clock, type Output } from "../aggregate/engine.js";
@@ -100,7 +100,7 @@ export async function startAggregation(opts: AggregationOptions): Promise<Aggreg
    */
   const clientPaused = new Set<number>();
 
-  const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
+  const clickhouse = clickhouseClient({ url: opts.clickhouseUrl, requestTimeoutMs: 30_000 });
   const features = await detectServerFeatures(clickhouse);
   await ensureAggregationTables(clickhouse, job, features);
   log.info("aggregation tables ready", { aggregation: label, table: `${job.output.database}.${job.output.table}`, clickhouse: features.version.text });

@@ -7,7 +7,7 @@
  * consumers need (ClickHouse tables, their groups' offsets, a rebalance that waits out a
  * killed process's members) must not keep a restarted `sluice run` from taking events.
  */
-import { createClient } from "@clickhouse/client";
+import { clickhouseClient } from "../clickhouse/client.js";
 import type { Registry } from "prom-client";
 import { startCollector } from "../collector/server.js";
 import { ensureSinkTable } from "../clickhouse/ensure-sink-table.js";
@@ -83,7 +83,7 @@ export async function runPipeline(o: RunPipelineOptions): Promise<RunningPipelin
 
 /** Tables, then sinks and aggregations; each started handle is pushed as soon as it runs. */
 async function startConsumers(o: RunPipelineOptions, registry: Registry, sinks: SinkHandle[], aggregations: AggregationHandle[]): Promise<void> {
-  const ch = createClient({ url: o.clickhouseUrl });
+  const ch = clickhouseClient({ url: o.clickhouseUrl });
   try {
     const features = await detectServerFeatures(ch);
     for (const sink of o.pipeline.sinks) {

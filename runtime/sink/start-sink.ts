@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
  * ever committed by the writer, after ClickHouse (and the dead-letter topic) acknowledged.
  */
 import { randomBytes } from "node:crypto";
-import { createClient } from "@clickhouse/client";
+import { clickhouseClient } from "../clickhouse/client.js";
 import type { Batch, KafkaAdmin, KafkaConsumer, KafkaTransactionalProducer } from "../kafka/port.js";
 import { failpoint } from "../failpoints.js";
 import type { Registry } from "prom-client";
@@ -71,7 +71,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   const retries = opts.retries ?? new RetryBoard();
   const memoryBudget = opts.memoryBudgetBytes ?? defaultMemoryBudget();
 
-  const clickhouse = createClient({ url: opts.clickhouseUrl, request_timeout: 30_000 });
+  const clickhouse = clickhouseClient({ url: opts.clickhouseUrl, requestTimeoutMs: 30_000 });
   const features = await detectServerFeatures(clickhouse);
   await ensureSinkTable(clickhouse, sink, features);
   log.info("sink table ready", { sink: label, clickhouse: features.version.text, dedupToken: features.insertDeduplicationToken });

@@ -14,6 +14,7 @@ import { ArrivalPoller, percentile } from "./arrivals.js";
 import { deployedMemoryEnv, startChild, workerMemoryMiB, type Child } from "./child.js";
 import type { ProcessStats } from "./children/serve.js";
 import { sampleRss } from "./peak-rss.js";
+import { describeInserts, type SinkInserts } from "./sink-drain.js";
 import type { BenchContext } from "./context.js";
 import { figure, type Figure } from "./report.js";
 
@@ -36,6 +37,8 @@ export interface PathRun {
   skippedRequests: number;
   requestP50Ms?: number | null;
   requestP99Ms?: number | null;
+  /** Sluice's sink over the run: how many inserts, how large, how long each took (where accept->queryable goes past maxDelay). */
+  sinkInserts?: SinkInserts;
 }
 
 interface RateResult {
@@ -121,7 +124,8 @@ async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
   return withSluicePipeline(ctx, `latency_sluice_${Math.round(rate)}`, async ({ url, tenants, table, load, processes }) => {
     const prefix = `${ctx.runId}-l${Math.round(rate)}`;
     const args = { url, tenants, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
-    return measure(ctx, table, prefix, processes, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
+    const run = await measure(ctx, table, prefix, processes, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
+    return { ...run, sinkInserts: await processes.sink!.call<SinkInserts>("sinkBatches") };
   });
 }
 
@@ -224,6 +228,7 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
       lost > 0 ? `${lost} accepted events not queryable within ${ctx.cfg.latencySettleMs / 1000} s after the run` : "",
       sluice.skippedRequests > 0 ? `${sluice.skippedRequests} requests skipped (over ${MAX_IN_FLIGHT} in flight: past capacity)` : "",
       sluice.requestP50Ms != null ? `HTTP request p50 ${sluice.requestP50Ms} ms, p99 ${sluice.requestP99Ms} ms` : "",
+      sluice.sinkInserts ? `sink: ${describeInserts(sluice.sinkInserts)}` : "",
     ].filter(Boolean).join("; ");
     figures.push(
       figure({ bench, metric: "accept->queryable p50", unit: "ms", value: sluice.p50Ms, baseline, baselineValue: bare.p50Ms, note }),

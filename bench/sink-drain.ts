@@ -20,6 +20,8 @@ export interface SinkDrain extends Drain {
 export interface SinkInserts {
   inserts: number;
   insertedRows: number;
+  /** Summed time of the acknowledged inserts (sluice_sink_insert_seconds). */
+  insertSeconds: number;
   insertRetries: number;
   kafkaRetries: number;
   pauses: number;
@@ -57,5 +59,5 @@ export async function sinkDrain(
 }
 
 export function describeInserts(i: SinkInserts): string {
-  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average, ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries, ${i.pauses} partition pauses`;
+  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average (${Math.round((i.insertSeconds * 1000) / Math.max(1, i.inserts))} ms each), ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries, ${i.pauses} partition pauses`;
 }

@@ -42,7 +42,9 @@ serve({
     const h = (await registry.getSingleMetric("sluice_sink_batch_rows")?.get())?.values ?? [];
     const pick = (suffix: string) => h.filter((v) => (v as { metricName?: string }).metricName === `sluice_sink_batch_rows_${suffix}`).reduce((n, v) => n + v.value, 0);
     const total = async (name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);
-    return { inserts: pick("count"), insertedRows: pick("sum"), insertRetries: await total("sluice_sink_insert_retries_total"), kafkaRetries: await total("sluice_sink_kafka_retries_total"), pauses: await total("sluice_sink_fetch_pauses_total") };
+    const secs = (await registry.getSingleMetric("sluice_sink_insert_seconds")?.get())?.values ?? [];
+    const insertSeconds = secs.filter((v) => (v as { metricName?: string }).metricName === "sluice_sink_insert_seconds_sum").reduce((n, v) => n + v.value, 0);
+    return { inserts: pick("count"), insertedRows: pick("sum"), insertSeconds, insertRetries: await total("sluice_sink_insert_retries_total"), kafkaRetries: await total("sluice_sink_kafka_retries_total"), pauses: await total("sluice_sink_fetch_pauses_total") };
   },
   stop: async () => {
     await collector?.stop();

@@ -22,6 +22,8 @@ export interface SinkInserts {
   insertedRows: number;
   /** Summed time of the acknowledged inserts (sluice_sink_insert_seconds). */
   insertSeconds: number;
+  /** Mean of sluice_sink_ingest_to_fetched_seconds: ingest to the sink receiving a fetched batch's first record. */
+  fetchWaitMs: number | null;
   insertRetries: number;
   kafkaRetries: number;
   pauses: number;
@@ -59,5 +61,5 @@ export async function sinkDrain(
 }
 
 export function describeInserts(i: SinkInserts): string {
-  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average (${Math.round((i.insertSeconds * 1000) / Math.max(1, i.inserts))} ms each), ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries, ${i.pauses} partition pauses`;
+  return `${i.inserts} inserts of ${Math.round(i.insertedRows / Math.max(1, i.inserts))} rows on average (${Math.round((i.insertSeconds * 1000) / Math.max(1, i.inserts))} ms each)${i.fetchWaitMs === null ? "" : `, ${Math.round(i.fetchWaitMs)} ms from ingest to fetched on average`}, ${i.insertRetries} insert and ${i.kafkaRetries} Kafka retries, ${i.pauses} partition pauses`;
 }

@@ -44,7 +44,10 @@ serve({
     const total = async (name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);
     const secs = (await registry.getSingleMetric("sluice_sink_insert_seconds")?.get())?.values ?? [];
     const insertSeconds = secs.filter((v) => (v as { metricName?: string }).metricName === "sluice_sink_insert_seconds_sum").reduce((n, v) => n + v.value, 0);
-    return { inserts: pick("count"), insertedRows: pick("sum"), insertSeconds, insertRetries: await total("sluice_sink_insert_retries_total"), kafkaRetries: await total("sluice_sink_kafka_retries_total"), pauses: await total("sluice_sink_fetch_pauses_total") };
+    const waits = (await registry.getSingleMetric("sluice_sink_ingest_to_fetched_seconds")?.get())?.values ?? [];
+    const wait = (suffix: string) => waits.filter((v) => (v as { metricName?: string }).metricName === `sluice_sink_ingest_to_fetched_seconds_${suffix}`).reduce((n, v) => n + v.value, 0);
+    const fetchWaitMs = wait("count") > 0 ? (wait("sum") * 1000) / wait("count") : null;
+    return { inserts: pick("count"), insertedRows: pick("sum"), insertSeconds, fetchWaitMs, insertRetries: await total("sluice_sink_insert_retries_total"), kafkaRetries: await total("sluice_sink_kafka_retries_total"), pauses: await total("sluice_sink_fetch_pauses_total") };
   },
   stop: async () => {
     await collector?.stop();

@@ -56,10 +56,15 @@ export function decodeRecord(stream: Pick<CompiledStream, "schema" | "keys">, re
       row: checked.row,
       eventId: checked.eventId,
       eventTimeMs: checked.eventTimeMs,
-      ingestTimeMs: headerInt(record.headers[HEADER_INGEST_TIME]) ?? record.timestampMs,
+      ingestTimeMs: ingestTimeMs(record),
       schemaVersion: headerInt(record.headers[HEADER_SCHEMA_VERSION]) ?? stream.schema.version,
     },
   };
+}
+
+/** When the collector accepted the record; the Kafka timestamp for records from other producers. */
+export function ingestTimeMs(record: Pick<SourceRecord, "headers" | "timestampMs">): number {
+  return headerInt(record.headers[HEADER_INGEST_TIME]) ?? record.timestampMs;
 }
 
 function headerInt(v: string | undefined): number | undefined {

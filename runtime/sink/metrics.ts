@@ -29,6 +29,8 @@ export interface SinkMetrics {
   kafkaRetrying: Gauge<"sink" | "step">;
   eventToWrittenSeconds: Histogram<"sink">;
   ingestToWrittenSeconds: Histogram<"sink">;
+  /** Ingest to the sink receiving the record, first record of each fetched batch. */
+  ingestToFetchedSeconds: Histogram<"sink">;
   duplicatesDropped: Counter<"sink">;
   deadLettered: Counter<"sink">;
   /** Partitions paused: fetched data over the memory budget, or over a partition's limits while it writes. */
@@ -76,6 +78,7 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
     kafkaRetrying: once(registry, "sluice_sink_kafka_retrying", () =>
       new Gauge({ name: "sluice_sink_kafka_retrying", help: "Kafka steps retrying an error right now, by step (0 once they succeed).", labelNames: ["sink", "step"] as const, registers: reg })),
     eventToWrittenSeconds: histogram("sluice_sink_event_to_written_seconds", "Event time to written in ClickHouse.", latencyBuckets),
+    ingestToFetchedSeconds: histogram("sluice_sink_ingest_to_fetched_seconds", "Ingest (collector accept, else Kafka timestamp) to the sink receiving the record from Kafka, for the first record of each fetched batch: the part of ingest-to-written spent before the sink's batching.", latencyBuckets),
     ingestToWrittenSeconds: histogram("sluice_sink_ingest_to_written_seconds", "Ingest (collector accept, else Kafka timestamp) to written in ClickHouse.", latencyBuckets),
     duplicatesDropped: counter("sluice_sink_duplicates_dropped_total", "Rows dropped by in-batch dedupe on event id."),
     deadLettered: counter("sluice_sink_dead_letters_total", "Poison records sent to the dead-letter topic."),

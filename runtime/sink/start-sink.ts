@@ -19,6 +19,7 @@ import { writeBatch, type WriterDeps } from "./batch-writer.js";
 import { defaultBackoff, type BackoffOptions } from "./backoff.js";
 import { RetentionGapError, type PartitionGap } from "./errors.js";
 import { sinkMetrics } from "./metrics.js";
+import { ingestTimeMs } from "./decode.js";
 import { decodeIntent } from "./offset-intent.js";
 import { heldCost, newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
 import { defaultMemoryBudget, RECORD_OVERHEAD_BYTES } from "./memory-budget.js";
@@ -301,6 +302,10 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     if (s.batchStart !== undefined && batch.messages.length > 0 && Number(batch.firstOffset()) > s.nextOffset && (await retentionGap(s))) return;
     s.highWatermark = Number(batch.highWatermark);
     const now = Date.now();
+    const first = batch.messages[0];
+    // One reading per fetched batch, not per record: it splits ingest-to-written into the
+    // wait before the sink (Kafka, the consumer) and the sink's own batching and insert.
+    if (first) metrics.ingestToFetchedSeconds.observe({ sink: label }, Math.max(0, now - ingestTimeMs({ headers: first.headers, timestampMs: Number(first.timestamp) })) / 1000);
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < s.nextOffset) continue;

@@ -88,6 +88,10 @@ describe("the ClickHouse sink on the real testbed", () => {
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/sluice_sink_rows_written_total\{sink="test\/sinkt-[0-9a-f]+"\} 300/);
     expect(metrics).toMatch(/sluice_sink_lag_messages\{sink="[^"]+"\} 0/);
+    // The wait before the sink is read once per fetched batch: at least once, at most once per record.
+    const fetched = Number(/sluice_sink_ingest_to_fetched_seconds_count\{sink="[^"]+"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    expect(fetched).toBeGreaterThan(0);
+    expect(fetched).toBeLessThanOrEqual(300);
   });
 
   it("a backlog on many partitions is held within the worker's memory budget, not per-partition limits times partitions, and written once", async () => {

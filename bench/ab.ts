@@ -25,16 +25,18 @@ async function main(): Promise<void> {
   if (!STAGES.includes(stage)) throw new Error(`BENCH_AB_STAGE=${stage}: expected one of ${STAGES.join(", ")}`);
   const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 3);
   if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`BENCH_AB_ROUNDS=${process.env.BENCH_AB_ROUNDS}: expected a whole number >= 1`);
+  const aNodeOptions = process.env.BENCH_AB_A_NODE_OPTIONS;
+  const aExtra = aEnvOverrides(process.env.BENCH_AB_A_ENV);
   const cfg = benchConfig();
   const ctx = await benchContext(cfg);
   try {
     const childEnv = { kafkaBrokers: ctx.kafkaBrokers, clickhouseUrl: ctx.clickhouseUrl, database: ctx.database, eventBytes: String(cfg.eventBytes) };
     const p = await ctx.newPipeline("bench-ab", "ab");
     const deployed = deployedMemoryEnv();
-    const extra = process.env.BENCH_AB_A_ENV === undefined ? undefined : (JSON.parse(process.env.BENCH_AB_A_ENV) as Record<string, string>);
-    const aOptions = process.env.BENCH_AB_A_NODE_OPTIONS ?? (extra ? "" : undefined);
-    const aEnv: Record<string, string> = aOptions === undefined ? {} : { ...deployed, ...(process.env.BENCH_AB_A_NODE_OPTIONS ? { NODE_OPTIONS: aOptions } : {}), ...extra };
-    const aLabel = aOptions === undefined ? "unconstrained" : `as deployed with ${Object.entries(aEnv).filter(([k, v]) => deployed[k] !== v).map(([k, v]) => `${k}=${v}`).join(" ")}`;
+    // Side A: unconstrained, or as deployed with other settings.
+    const aDeployed = aNodeOptions !== undefined || aExtra !== undefined;
+    const aEnv: Record<string, string> = aDeployed ? { ...deployed, ...(aNodeOptions !== undefined ? { NODE_OPTIONS: aNodeOptions } : {}), ...aExtra } : {};
+    const aLabel = aDeployed ? `as deployed with ${Object.entries(aEnv).filter(([k, v]) => deployed[k] !== v).map(([k, v]) => `${k}=${v}`).join(" ")}` : "unconstrained";
     console.log(`A/B ${stage}: ${aLabel} vs as deployed (${workerMemoryMiB()} MiB pod: ${Object.entries(deployed).map(([k, v]) => `${k}=${v}`).join(" ")}), ${rounds} rounds`);
 
     let drain: (variant: string, env: Record<string, string>) => Promise<{ perCpu: number; complete: boolean; rssMiB: number }>;
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
       for (const v of order) {
         const d = await drain(`${v.slice(0, 1)}${r}`, v === "deployed" ? deployed : aEnv);
         per[v].push(d.perCpu);
-        console.log(`  round ${r + 1} ${(v === "deployed" ? "as deployed" : aOptions === undefined ? v : "A").padEnd(13)} ${Math.round(d.perCpu)} per CPU-second, RSS ${Math.round(d.rssMiB)} MiB (${stage === "sink" ? "peak" : "after the drain"})${d.complete ? "" : " (did not finish within BENCH_DRAIN_TIMEOUT_S)"}`);
+        console.log(`  round ${r + 1} ${(v === "deployed" ? "as deployed" : aDeployed ? "A" : v).padEnd(13)} ${Math.round(d.perCpu)} per CPU-second, RSS ${Math.round(d.rssMiB)} MiB (${stage === "sink" ? "peak" : "after the drain"})${d.complete ? "" : " (did not finish within BENCH_DRAIN_TIMEOUT_S)"}`);
       }
     }
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
@@ -81,6 +83,21 @@ async function main(): Promise<void> {
     killAllChildren();
     await ctx.close();
   }
+}
+
+/** BENCH_AB_A_ENV: a JSON object of variable names to string values. */
+function aEnvOverrides(raw: string | undefined): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`BENCH_AB_A_ENV: not JSON (${(err as Error).message}); expected an object such as {"SLUICE_HEAP_GROWING_PERCENT":"100"}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== "string")) {
+    throw new Error(`BENCH_AB_A_ENV=${raw}: expected an object of string values, such as {"SLUICE_HEAP_GROWING_PERCENT":"100"}`);
+  }
+  return parsed as Record<string, string>;
 }
 
 runBenchMain(main);

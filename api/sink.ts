@@ -39,12 +39,12 @@ export const clickhouseSinkTarget = z
 
 export const batching = z
   .object({
-    maxRows: z.number().int().min(1).max(10_000_000).default(10_000).describe("Flush when a batch has this many rows."),
+    maxRows: z.number().int().min(1).max(10_000_000).default(10_000).describe("Flush when a batch has this many rows. A batch is one insert: partial batches of a worker's partitions are combined up to this."),
     maxBytes: z.number().int().min(1024).max(1_073_741_824).default(8_388_608).describe("Flush when a batch has this many bytes of encoded rows."),
     maxDelay: duration("Flush a non-empty batch at least this often; bounds end-to-end latency.").default("1s"),
   })
   .strict()
-  .describe("When a batch is written: whichever limit is reached first.");
+  .describe("When a batch is written: whichever limit is reached first. When one partition's batch is due, the worker's other partitions' buffered records join it in the same insert, up to maxRows and maxBytes, so ClickHouse gets about one insert per maxDelay per worker.");
 
 export const sinkSpec = z
   .object({

@@ -79,6 +79,11 @@ export interface ConsumerOptions {
    * partition restarts from its committed offset.
    */
   onAssigned?: (partitions: number[]) => void;
+  /**
+   * Called when the member's partitions are taken away (all of them: the protocol is
+   * eager), before it rejoins the group, so no new owner reads them before this returns.
+   */
+  onRevoked?: () => void;
 }
 
 export interface RunOptions {

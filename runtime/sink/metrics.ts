@@ -69,8 +69,8 @@ export function sinkMetrics(registry: Registry): SinkMetrics {
   lagGauge("sluice_sink_memory_budget_bytes", "The worker's budget for held records (a twelfth of its memory limit, 16-256 MiB, unless set).", (s) => s.memoryBudgetBytes?.() ?? 0);
   return {
     rowsWritten: counter("sluice_sink_rows_written_total", "Rows ClickHouse acknowledged (after in-batch dedupe)."),
-    batchRows: histogram("sluice_sink_batch_rows", "Rows per written batch.", [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]),
-    batchBytes: histogram("sluice_sink_batch_bytes", "Kafka record bytes per written batch.", [1e3, 1e4, 1e5, 1e6, 1e7, 1e8]),
+    batchRows: histogram("sluice_sink_batch_rows", "Rows per ClickHouse insert (one partition's batch, or several partitions' batches combined).", [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]),
+    batchBytes: histogram("sluice_sink_batch_bytes", "Kafka record bytes per ClickHouse insert.", [1e3, 1e4, 1e5, 1e6, 1e7, 1e8]),
     insertSeconds: histogram("sluice_sink_insert_seconds", "Latency of one acknowledged ClickHouse insert.", latencyBuckets),
     insertRetries: counter("sluice_sink_insert_retries_total", "ClickHouse inserts that failed and were retried."),
     kafkaRetries: once(registry, "sluice_sink_kafka_retries_total", () =>

@@ -4,6 +4,7 @@
  */
 import type { SourceRecord } from "./decode.js";
 import { RECORD_OVERHEAD_BYTES } from "./memory-budget.js";
+import type { Intent } from "./offset-intent.js";
 
 export interface BufferedRecord extends SourceRecord {
   bytes: number;
@@ -23,19 +24,29 @@ export interface PartitionState {
   batchStart?: number;
   /** End of a batch a previous owner started (offset-intent.ts): the first batch ends exactly here. */
   boundary?: number;
+  /** With `boundary`: the group of the combined insert the previous owner wrote that batch in. */
+  boundaryGroup?: string;
   /** Last committed offset, for lag. */
   committed: number;
   highWatermark: number;
   /** Kafka timestamp of the first record of the batch in flight. */
   inflightSinceMs?: number;
   flushing?: Promise<void>;
+  /** Set while the batch in flight is part of a combined insert with other partitions' batches. */
+  combined?: CombinedWrite;
   /** Set while a partial batch waits for its maxDelay: fires when the oldest record's wait is up. */
   dueTimer?: NodeJS.Timeout;
   paused: boolean;
   revoked: boolean;
 }
 
-export function newPartitionState(partition: number, committed: number, boundary: number | undefined): PartitionState {
+/** A combined insert in flight: its partitions, and how to stop it when they are revoked. */
+export interface CombinedWrite {
+  members: PartitionState[];
+  abort: AbortController;
+}
+
+export function newPartitionState(partition: number, committed: number, intent: Intent | undefined): PartitionState {
   const hasCommit = committed >= 0;
   return {
     partition,
@@ -44,7 +55,8 @@ export function newPartitionState(partition: number, committed: number, boundary
     inflightCost: 0,
     nextOffset: hasCommit ? committed : 0,
     batchStart: hasCommit ? committed : undefined,
-    boundary,
+    boundary: intent?.end,
+    boundaryGroup: intent?.group,
     committed: hasCommit ? committed : 0,
     highWatermark: 0,
     paused: false,

@@ -15,13 +15,13 @@ import { jsonLogger, type Logger } from "../log.js";
 import { detectServerFeatures } from "../clickhouse/server-version.js";
 import { ensureSinkTable } from "../clickhouse/ensure-sink-table.js";
 import { cutBatch } from "./batch-plan.js";
-import { writeBatch, type WriterDeps } from "./batch-writer.js";
+import { writeBatches, type Batch as SinkBatch, type WriterDeps } from "./batch-writer.js";
 import { defaultBackoff, type BackoffOptions } from "./backoff.js";
 import { RetentionGapError, type PartitionGap } from "./errors.js";
 import { sinkMetrics } from "./metrics.js";
 import { ingestTimeMs } from "./decode.js";
 import { decodeIntent } from "./offset-intent.js";
-import { heldCost, newPartitionState, overLimit, type BufferedRecord, type PartitionState } from "./partition-state.js";
+import { heldCost, newPartitionState, overLimit, type BufferedRecord, type CombinedWrite, type PartitionState } from "./partition-state.js";
 import { defaultMemoryBudget, RECORD_OVERHEAD_BYTES } from "./memory-budget.js";
 import { RetryBoard } from "./retry-board.js";
 import { retrying, type RetryContext } from "./retry.js";
@@ -87,6 +87,7 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     maxWaitTimeInMs: Math.min(500, Math.max(50, limits.maxDelayMs)),
     ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
     onAssigned: (partitions) => onAssigned(partitions),
+    onRevoked: () => onRevoked(),
   });
   await Promise.all([admin.connect(), consumer.connect()]);
 
@@ -110,9 +111,9 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
   };
 
   const deps: WriterDeps = {
-    sink, sinkLabel: label, features, clickhouse, metrics, kafkaRetryDeadlineMs, now: () => Date.now(),
-    commit: async (partition, offset, metadata) => {
-      await consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]);
+    sink, sinkLabel: label, features, clickhouse, metrics, kafkaRetryDeadlineMs, now: () => Date.now(), logger: log,
+    commit: async (offsets) => {
+      await consumer.commitOffsets(offsets.map((o) => ({ topic, partition: o.partition, offset: String(o.offset), metadata: o.metadata })));
     },
     deadLetterAndCommit: async (partition, offset, messages) => {
       await deadLetters.sendWithOffsets(consumer, [{ topic: sink.stream.deadLetterTopic, messages }], [{ topic, partition, offset: String(offset) }]);
@@ -135,9 +136,9 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     retries.waiting(what, isKafkaStep(step) ? "kafka" : "clickhouse", step ?? what, waitedMs);
     log.warn("batch step has no answer yet", { sink: label, step: what, waitedMs });
   };
-  const retryCtx = (s: PartitionState): RetryContext => ({
-    shouldContinue: () => !stopping && !failure && !s.revoked,
-    signal: abort.signal,
+  const retryCtx = (members: PartitionState[], signal: AbortSignal): RetryContext => ({
+    shouldContinue: () => !stopping && !failure && members.every((m) => !m.revoked),
+    signal,
     backoff: opts.backoff ?? defaultBackoff,
     onRetry: (what, attempt, err, delayMs, step) => {
       if (what.startsWith("insert")) metrics.insertRetries.inc({ sink: label });
@@ -185,6 +186,55 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
       }
       return;
     }
+    const batches = [takeBatch(s, n)];
+    // The other partitions' buffered records fill the insert up to the limits, due or not:
+    // ClickHouse then gets about one insert per maxDelay from this worker, not one per
+    // partition (its guidance: about one per second per table). A replay goes alone: it
+    // must equal the batch a previous owner started.
+    let roomRows = limits.maxRows - batches[0]!.records.length;
+    let roomBytes = limits.maxBytes - batchBytes(batches[0]!);
+    if (!batches[0]!.replay) {
+      for (const t of states.values()) {
+        if (roomRows <= 0 || roomBytes <= 0) break;
+        if (t === s || t.flushing || t.revoked || t.boundary !== undefined || t.buffer.length === 0 || t.buffer[0]!.bytes > roomBytes) continue;
+        const m = cutBatch(t.buffer, { maxRows: roomRows, maxBytes: roomBytes, maxDelayMs: limits.maxDelayMs }, { now, oldestAt: t.buffer[0]!.arrivedAt, force: true });
+        if (m === 0) continue;
+        const b = takeBatch(t, m);
+        batches.push(b);
+        roomRows -= b.records.length;
+        roomBytes -= batchBytes(b);
+      }
+    }
+    const members = batches.map((b) => states.get(b.partition)!);
+    const combined: CombinedWrite | undefined = members.length > 1 ? { members, abort: new AbortController() } : undefined;
+    const signal = combined ? AbortSignal.any([abort.signal, combined.abort.signal]) : abort.signal;
+    const flushing = writeBatches(deps, batches, retryCtx(members, signal))
+      .then(() => {
+        for (const [i, m] of members.entries()) m.committed = batches[i]!.end;
+      })
+      .catch((err: Error) => {
+        if (err.name !== "Abandoned") fail(err);
+      })
+      .finally(() => {
+        for (const m of members) {
+          m.flushing = undefined;
+          m.combined = undefined;
+          m.inflightSinceMs = undefined;
+          m.inflightCost = 0;
+        }
+        resumeWhereRoom();
+        for (const m of members) maybeFlush(m);
+      });
+    for (const m of members) {
+      m.flushing = flushing;
+      m.combined = combined;
+    }
+  };
+
+  const batchBytes = (b: SinkBatch): number => b.records.reduce((n, r) => n + (r.value?.length ?? 0) + (r.key?.length ?? 0), 0);
+
+  /** The next `n` buffered records of a partition as its batch in flight. */
+  const takeBatch = (s: PartitionState, n: number): SinkBatch => {
     clearTimeout(s.dueTimer);
     s.dueTimer = undefined;
     const records = s.buffer.splice(0, n);
@@ -194,23 +244,12 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     const start = s.batchStart ?? records[0]!.offset;
     const end = records[records.length - 1]!.offset + 1;
     const replay = s.boundary !== undefined && end === s.boundary;
+    const group = replay ? s.boundaryGroup : undefined;
     s.boundary = undefined;
+    s.boundaryGroup = undefined;
     s.batchStart = end;
     s.inflightSinceMs = records[0]!.timestampMs;
-    s.flushing = writeBatch(deps, { partition: s.partition, start, end, records, replay }, retryCtx(s))
-      .then(() => {
-        s.committed = end;
-      })
-      .catch((err: Error) => {
-        if (err.name !== "Abandoned") fail(err);
-      })
-      .finally(() => {
-        s.flushing = undefined;
-        s.inflightSinceMs = undefined;
-        s.inflightCost = 0;
-        resumeWhereRoom();
-        maybeFlush(s);
-      });
+    return { partition: s.partition, start, end, records, replay, ...(group !== undefined ? { group } : {}) };
   };
 
   // Offset reads happen at every rebalance, often while a broker is failing or the group's
@@ -290,6 +329,27 @@ export async function startSink(opts: SinkOptions): Promise<SinkHandle> {
     }
     initialised = initialise([...assigned]);
     log.info("partitions assigned", { sink: label, partitions: [...assigned] });
+  };
+
+  /**
+   * This member is losing its partitions (an eager rebalance takes them all, before it
+   * rejoins the group). A combined insert in flight is stopped here, not at the next
+   * assignment: a new owner of one of its partitions replays that partition's batch alone
+   * (batch-writer.ts), and no attempt of the combined insert may start after that replay
+   * looked at the table. Its partitions start again from what Kafka has committed, also
+   * those this member gets back (their records are fetched again from there).
+   */
+  const onRevoked = (): void => {
+    for (const s of [...states.values()]) {
+      if (!s.combined) continue;
+      s.combined.abort.abort();
+      for (const m of s.combined.members) {
+        m.revoked = true;
+        clearTimeout(m.dueTimer);
+        if (m.paused) revokedWhilePaused.add(m.partition);
+        states.delete(m.partition);
+      }
+    }
   };
 
   const eachBatch = async ({ batch }: { batch: Batch }): Promise<void> => {

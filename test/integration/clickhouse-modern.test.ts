@@ -22,7 +22,8 @@ import { desiredColumns, tableRef } from "../../runtime/clickhouse/table-ddl.js"
 import { createRegistry } from "../../runtime/metrics/registry.js";
 import type { CompiledField, CompiledSink, CompiledStream } from "../../runtime/pipeline/compiled.js";
 import { loadPipeline } from "../../runtime/pipeline/load.js";
-import { writeBatch, type Batch, type WriterDeps } from "../../runtime/sink/batch-writer.js";
+import { writeBatch, writeBatches, type Batch, type WriterDeps } from "../../runtime/sink/batch-writer.js";
+import { decodeIntent, newGroupId } from "../../runtime/sink/offset-intent.js";
 import { decodeRecord, type SourceRecord } from "../../runtime/sink/decode.js";
 import { sinkMetrics } from "../../runtime/sink/metrics.js";
 import type { RetryContext } from "../../runtime/sink/retry.js";
@@ -125,12 +126,18 @@ function writer(sink: CompiledSink, f: ServerFeatures = features) {
   const commits: { partition: number; offset: number; metadata: string | null }[] = [];
   const deps: WriterDeps = {
     sink, sinkLabel: `test/${sink.name}`, features: f, clickhouse: ch,
-    commit: async (partition, offset, metadata) => void commits.push({ partition, offset, metadata }),
+    commit: async (offsets) => void commits.push(...offsets),
     deadLetterAndCommit: async (partition, offset) => void commits.push({ partition, offset, metadata: null }),
     kafkaRetryDeadlineMs: 60_000, metrics: sinkMetrics(createRegistry(false)), now: () => BASE_MS,
   };
   const write = (start: number, end: number, replay = false) => writeBatch(deps, { partition: 0, start, end, records: records(sink.stream, start, end), replay } satisfies Batch, failFast);
-  return { write, commits };
+  /** Batches of several partitions in one insert: [partition, start, end] each. */
+  const writeCombined = (parts: [number, number, number][]) =>
+    writeBatches(deps, parts.map(([partition, start, end]): Batch => ({ partition, start, end, records: records(sink.stream, start, end, partition), replay: false })), failFast);
+  /** The replay of one partition's batch of a combined insert, as its next owner cuts it. */
+  const replayOfGroup = (partition: number, start: number, end: number, group: string) =>
+    writeBatch(deps, { partition, start, end, records: records(sink.stream, start, end, partition), replay: true, group }, failFast);
+  return { write, writeCombined, replayOfGroup, commits, metrics: deps.metrics };
 }
 
 describe.each(sinks.map((s) => [`${s.database}.${s.table}`, s] as const))("the sink table %s", (_, example) => {
@@ -224,6 +231,52 @@ describe("a batch that spans several table partitions", () => {
     await write(0, 30, true);
     expect(await count(tableRef(sink))).toBe(30);
     expect(await count(`system.parts WHERE database = ${lit(sink.database)} AND active`)).toBe(3);
+  });
+});
+
+describe("batches of several partitions in one insert", () => {
+  const fresh = (): CompiledSink => ({ ...sinks[0]!, database: randomDb("sink") });
+  // Offsets far apart give each partition's events their own ids (the test events are numbered by offset).
+  const parts: [number, number, number][] = [[0, 0, 10], [1, 100, 110], [2, 200, 205]];
+
+  it("are written by one insert, with every intent naming the group in one commit", async () => {
+    const sink = fresh();
+    await ensureSinkTable(ch, sink, features);
+    const { writeCombined, commits, metrics } = writer(sink);
+    expect(await writeCombined(parts)).toEqual([10, 10, 5].map((rows) => ({ rows, duplicates: 0, poison: 0, skippedInsert: false })));
+    expect(await count(tableRef(sink))).toBe(25);
+    expect((await metrics.insertSeconds.get()).values.find((v) => v.metricName?.endsWith("_count"))?.value).toBe(1);
+    const intents = commits.slice(0, 3).map((c) => decodeIntent(c.metadata, c.offset));
+    expect(intents.map((i) => i?.end)).toEqual([10, 110, 205]);
+    expect(new Set(intents.map((i) => i?.group)).size).toBe(1);
+    expect(intents[0]?.group).toMatch(/^[0-9a-f]{16}$/);
+    expect(commits.slice(3)).toEqual([{ partition: 0, offset: 10, metadata: null }, { partition: 1, offset: 110, metadata: null }, { partition: 2, offset: 205, metadata: null }]);
+  });
+
+  it("a replay of one partition's batch after the insert landed adds no row, with or without tokens", async () => {
+    const sink = fresh();
+    await ensureSinkTable(ch, sink, features);
+    const { writeCombined, commits, replayOfGroup } = writer(sink);
+    await writeCombined(parts);
+    const group = decodeIntent(commits[0]!.metadata, 0)!.group!;
+    expect(await replayOfGroup(1, 100, 110, group)).toMatchObject({ rows: 10, skippedInsert: true });
+    expect(await writer(sink, { ...features, insertDeduplicationToken: false }).replayOfGroup(2, 200, 205, group)).toMatchObject({ rows: 5, skippedInsert: true });
+    // count() without FINAL: nothing was inserted twice, not merely collapsed on read.
+    expect(await count(tableRef(sink))).toBe(25);
+  });
+
+  it("a replay after the insert landed in part (or not at all) inserts exactly the rows the table lacks, once", async () => {
+    const sink = fresh();
+    await ensureSinkTable(ch, sink, features);
+    const { write, replayOfGroup } = writer(sink);
+    await write(0, 4); // partition 0, offsets 0-3 in the table: what a killed insert left
+    const group = newGroupId();
+    expect(await replayOfGroup(0, 0, 10, group)).toMatchObject({ rows: 10, skippedInsert: false });
+    expect(await count(tableRef(sink))).toBe(10);
+    expect(await count(`(SELECT DISTINCT _kafka_offset FROM ${tableRef(sink)})`)).toBe(10);
+    // A second replay (the first one's owner crashed before committing) finds all of them.
+    expect(await replayOfGroup(0, 0, 10, group)).toMatchObject({ skippedInsert: true });
+    expect(await count(tableRef(sink))).toBe(10);
   });
 });
 

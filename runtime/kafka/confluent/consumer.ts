@@ -87,6 +87,7 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
   /** An assignment (or, undefined, a revocation) as the worker sees it: applied, then reported. */
   function applyAssignment(assignment: Toppar[] | undefined): void {
     generation++;
+    if (!assignment) o.onRevoked?.();
     try {
       if (assignment) consumer.assign(assignment);
       else consumer.unassign();

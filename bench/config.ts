@@ -22,6 +22,12 @@ export interface BenchConfig {
   latencyRunMs: number;
   /** Fractions of the pipeline's capacity (co-located, bench/latency.ts) the latency runs send at. */
   latencyLoads: number[];
+  /**
+   * BENCH_LATENCY_RATES: fixed rates in events/s instead of fractions of a capacity measured
+   * first, for comparing two versions at the same rates (the capacity reading moves between
+   * runs more than the latency does between versions). Empty: fractions.
+   */
+  latencyRates: number[];
   /** After a latency run, how long to wait for the last events to become queryable. */
   latencySettleMs: number;
   /** ClickHouse poll interval for arrival times: the resolution of the latency figures. */
@@ -56,7 +62,10 @@ function num(name: string, fallback: number, min: number): number {
 export function benchConfig(): BenchConfig {
   const loads = (process.env.BENCH_LATENCY_LOADS ?? "0.5,0.8").split(",").map(Number);
   if (loads.some((l) => !(l > 0 && l <= 1.5))) throw new Error(`BENCH_LATENCY_LOADS=${process.env.BENCH_LATENCY_LOADS}: expected fractions like 0.5,0.8`);
+  const rates = (process.env.BENCH_LATENCY_RATES ?? "").split(",").filter((r) => r.trim() !== "").map(Number);
+  if (rates.some((r) => !(Number.isInteger(r) && r >= 100))) throw new Error(`BENCH_LATENCY_RATES=${process.env.BENCH_LATENCY_RATES}: expected events per second like 7000,10000`);
   return {
+    latencyRates: rates,
     collectorEvents: num("BENCH_COLLECTOR_EVENTS", 100_000, 1_000),
     perRequest: num("BENCH_PER_REQUEST", 100, 1),
     concurrency: num("BENCH_CONCURRENCY", 16, 1),

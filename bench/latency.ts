@@ -204,23 +204,30 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
   const figures: Figure[] = [];
   const detail: Record<string, unknown> = {};
   const mib = (b: number) => b / 1024 / 1024;
-  const co = await colocatedCapacity(ctx, capacity);
-  detail.capacity = { slowerStageAlone: capacity, colocated: co };
-  const pipelineCapacity = Math.min(capacity, co.queryableEventsPerSecond);
-  console.log(`  capacity here, collector and sink together: ${Math.round(co.queryableEventsPerSecond)} ev/s queryable (${Math.round(co.acceptedEventsPerSecond)} accepted; slower stage alone ${Math.round(capacity)})`);
-  figures.push(figure({
-    bench: "3 pipeline capacity, co-located", metric: "events/s queryable, saturated", unit: "ev/s", value: co.queryableEventsPerSecond,
-    baseline: "the slower stage alone (benchmarks 1, 2)", baselineValue: capacity,
-    note: `offered ${co.offeredEventsPerSecond} ev/s for ${ctx.cfg.latencyRunMs / 1000} s to the collector and sink processes, with Kafka, ClickHouse and the load generator on the same cores; accepted ${Math.round(co.acceptedEventsPerSecond)} ev/s over the last ${Math.round(co.windowMs / 1000)} s; the latency rows run at fractions of the smaller of the two figures`,
-  }));
-  for (const load of ctx.cfg.latencyLoads) {
+  const fixed = ctx.cfg.latencyRates;
+  // Fixed rates stand for themselves: "load" is then the rate over the largest one.
+  const loads = fixed.length > 0 ? fixed.map((r) => r / Math.max(...fixed)) : ctx.cfg.latencyLoads;
+  let pipelineCapacity = Math.max(...fixed);
+  if (fixed.length === 0) {
+    const co = await colocatedCapacity(ctx, capacity);
+    detail.capacity = { slowerStageAlone: capacity, colocated: co };
+    pipelineCapacity = Math.min(capacity, co.queryableEventsPerSecond);
+    console.log(`  capacity here, collector and sink together: ${Math.round(co.queryableEventsPerSecond)} ev/s queryable (${Math.round(co.acceptedEventsPerSecond)} accepted; slower stage alone ${Math.round(capacity)})`);
+    figures.push(figure({
+      bench: "3 pipeline capacity, co-located", metric: "events/s queryable, saturated", unit: "ev/s", value: co.queryableEventsPerSecond,
+      baseline: "the slower stage alone (benchmarks 1, 2)", baselineValue: capacity,
+      note: `offered ${co.offeredEventsPerSecond} ev/s for ${ctx.cfg.latencyRunMs / 1000} s to the collector and sink processes, with Kafka, ClickHouse and the load generator on the same cores; accepted ${Math.round(co.acceptedEventsPerSecond)} ev/s over the last ${Math.round(co.windowMs / 1000)} s; the latency rows run at fractions of the smaller of the two figures`,
+    }));
+  }
+  for (const load of loads) {
     const rate = Math.max(ctx.cfg.perRequest, Math.round(pipelineCapacity * load));
     const sluice = await sluicePath(ctx, rate);
     console.log(`  ${Math.round(load * 100)}% (${rate} ev/s) sluice: p50 ${sluice.p50Ms} ms, p99 ${sluice.p99Ms} ms, ${sluice.queryable}/${sluice.accepted} queryable`);
     const bare = await barePath(ctx, rate);
     console.log(`  ${Math.round(load * 100)}% (${rate} ev/s) bare:   p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms, ${bare.queryable}/${bare.accepted} queryable`);
     detail[`load_${load}`] = { sluice, bare };
-    const bench = `3 latency @${Math.round(load * 100)}% (${rate} ev/s)`;
+    const at = fixed.length > 0 ? `${rate} ev/s, fixed` : `${Math.round(load * 100)}%`;
+    const bench = fixed.length > 0 ? `3 latency @${at}` : `3 latency @${at} (${rate} ev/s)`;
     const baseline = "bare producer+loop, same rate";
     const lost = sluice.accepted - sluice.queryable;
     const note = [
@@ -234,9 +241,9 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
       figure({ bench, metric: "accept->queryable p50", unit: "ms", value: sluice.p50Ms, baseline, baselineValue: bare.p50Ms, note }),
       figure({ bench, metric: "accept->queryable p99", unit: "ms", value: sluice.p99Ms, baseline, baselineValue: bare.p99Ms }),
     );
-    const memBench = `4 worker RSS @${Math.round(load * 100)}%`;
+    const memBench = `4 worker RSS @${at}`;
     const memBaseline = "bare producer+loop process";
-    if (load === ctx.cfg.latencyLoads[0]) {
+    if (load === loads[0]) {
       figures.push(figure({ bench: "4 worker RSS", metric: "at rest (the larger of collector and sink)", unit: "MiB", value: mib(sluice.rssAtRestBytes), baseline: memBaseline, baselineValue: mib(bare.rssAtRestBytes) }));
     }
     const held = (r: PathRun) => `V8 heap ${Math.round(mib(r.heapTotalAtPeakBytes))} MiB (${Math.round(mib(r.heapUsedAtPeakBytes))} in use), Buffers ${Math.round(mib(r.externalAtPeakBytes))} MiB, native rest ${Math.round(mib(r.rssPeakBytes - r.heapTotalAtPeakBytes - r.externalAtPeakBytes))} MiB`;

@@ -109,7 +109,7 @@ export async function writeBatches(deps: WriterDeps, batches: Batch[], ctx: Retr
     failpoint("sink.before-insert");
     if (group !== undefined) await insert(deps, rows, { what: `insert ${what}`, token: groupToken(deps.sink.stream.topic, group), queryId: () => groupInsertQueryId(group) }, batches, ctx);
     else if (first.replay && first.group !== undefined) inserted = await replayFromGroup(deps, first, first.group, rows, ctx);
-    else if (first.replay && !deps.features.insertDeduplicationToken && (await alreadyWritten(deps, first, rows.length, ctx))) inserted = 0;
+    else if (first.replay && !deps.features.insertDeduplicationToken && (await alreadyWritten(deps, first, rows, ctx))) inserted = 0;
     else await insert(deps, rows, { what: `insert ${what}`, token: dedupToken(deps.sink.stream.topic, first.partition, first.start, first.end) }, batches, ctx);
     failpoint("sink.after-insert");
   }
@@ -196,7 +196,7 @@ async function insert(deps: WriterDeps, rows: DecodedRow[], o: InsertOptions, ba
 async function replayFromGroup(deps: WriterDeps, batch: Batch, group: string, rows: DecodedRow[], ctx: RetryContext): Promise<number> {
   const { partition, start, end } = batch;
   await stopGroupInserts(deps, group, partition, ctx);
-  const present = await writtenOffsets(deps, batch, ctx);
+  const present = await writtenOffsets(deps, batch, rows, ctx);
   const missing = rows.filter((r) => !present.has(r.record.offset));
   (deps.logger ?? defaultLogger).info("replaying a batch of a combined insert", { sink: deps.sinkLabel, partition, offsets: `${start}-${end}`, rows: rows.length, alreadyWritten: rows.length - missing.length });
   if (missing.length === 0) return 0;
@@ -220,8 +220,8 @@ async function stopGroupInserts(deps: WriterDeps, group: string, partition: numb
   }
 }
 
-async function writtenOffsets(deps: WriterDeps, batch: Batch, ctx: RetryContext): Promise<Set<number>> {
-  const query = `SELECT DISTINCT _kafka_offset AS o FROM ${tableRef(deps.sink)} WHERE _kafka_partition = ${batch.partition} AND _kafka_offset >= ${batch.start} AND _kafka_offset < ${batch.end}`;
+async function writtenOffsets(deps: WriterDeps, batch: Batch, rows: DecodedRow[], ctx: RetryContext): Promise<Set<number>> {
+  const query = `SELECT DISTINCT _kafka_offset AS o FROM ${tableRef(deps.sink)} WHERE ${rangeOf(deps.sink, batch, rows)}`;
   return retrying(`check replay p${batch.partition}`, ctx, async () => {
     const rs = await deps.clickhouse.query({ query, format: "JSONEachRow" });
     return new Set(((await rs.json()) as { o: string | number }[]).map((r) => Number(r.o)));
@@ -234,12 +234,36 @@ async function writtenOffsets(deps: WriterDeps, batch: Batch, ctx: RetryContext)
  * before inserting again. This scans the table, but only on a replay, which only happens
  * after a crash or a rebalance caught a batch in flight.
  */
-async function alreadyWritten(deps: WriterDeps, batch: Batch, expected: number, ctx: RetryContext): Promise<boolean> {
-  const query = `SELECT count() AS n FROM ${tableRef(deps.sink)} WHERE _kafka_partition = ${batch.partition} AND _kafka_offset >= ${batch.start} AND _kafka_offset < ${batch.end}`;
+async function alreadyWritten(deps: WriterDeps, batch: Batch, rows: DecodedRow[], ctx: RetryContext): Promise<boolean> {
+  const expected = rows.length;
+  const query = `SELECT count() AS n FROM ${tableRef(deps.sink)} WHERE ${rangeOf(deps.sink, batch, rows)}`;
   const n = await retrying(`check replay p${batch.partition}`, ctx, async () => {
     const rs = await deps.clickhouse.query({ query, format: "JSONEachRow" });
     const [row] = (await rs.json()) as { n: string | number }[];
     return Number(row?.n ?? 0);
   }, { step: "check replay" });
   return n >= expected;
+}
+
+/**
+ * The batch's rows in the table. Nothing indexes the Kafka coordinates, so the batch's own
+ * event times bound the scan: the table is partitioned and usually ordered by event time,
+ * and a replay then reads the parts of those days, not the whole table. Times outside
+ * DateTime's range (1970-2106, where a stored value may differ) leave the bound out.
+ */
+function rangeOf(sink: CompiledSink, batch: Batch, rows: readonly DecodedRow[]): string {
+  const where = [`_kafka_partition = ${batch.partition}`, `_kafka_offset >= ${batch.start}`, `_kafka_offset < ${batch.end}`];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const r of rows) {
+    if (r.eventTimeMs < min) min = r.eventTimeMs;
+    if (r.eventTimeMs > max) max = r.eventTimeMs;
+  }
+  const lo = Math.floor(min / 1000);
+  const hi = Math.ceil(max / 1000);
+  if (rows.length > 0 && lo >= 0 && hi < 2 ** 32 - 1) {
+    const column = `\`${sink.stream.keys.eventTime}\``;
+    where.push(`${column} >= toDateTime(${lo}, 'UTC')`, `${column} <= toDateTime(${hi}, 'UTC')`);
+  }
+  return where.join(" AND ");
 }

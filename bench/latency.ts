@@ -14,6 +14,7 @@ import { ArrivalPoller, percentile } from "./arrivals.js";
 import { deployedMemoryEnv, startChild, workerMemoryMiB, type Child } from "./child.js";
 import type { ProcessStats } from "./children/serve.js";
 import { sampleRss } from "./peak-rss.js";
+import { clickHouseServerCpu } from "./kafka-engine.js";
 import { describeInserts, type SinkInserts } from "./sink-drain.js";
 import type { BenchContext } from "./context.js";
 import { figure, type Figure } from "./report.js";
@@ -39,6 +40,8 @@ export interface PathRun {
   requestP99Ms?: number | null;
   /** Sluice's sink over the run: how many inserts, how large, how long each took (where accept->queryable goes past maxDelay). */
   sinkInserts?: SinkInserts;
+  /** CPU-seconds over the run (sending and settling), per Sluice process and of the ClickHouse server (when on this machine). */
+  cpuSeconds?: Record<string, number>;
 }
 
 interface RateResult {
@@ -124,8 +127,17 @@ async function sluicePath(ctx: BenchContext, rate: number): Promise<PathRun> {
   return withSluicePipeline(ctx, `latency_sluice_${Math.round(rate)}`, async ({ url, tenants, table, load, processes }) => {
     const prefix = `${ctx.runId}-l${Math.round(rate)}`;
     const args = { url, tenants, prefix, eventsPerSecond: rate, durationMs: cfg.latencyRunMs, perRequest: cfg.perRequest, maxInFlight: MAX_IN_FLIGHT };
+    // What the run cost, where: fewer, larger inserts show as ClickHouse CPU more than as latency.
+    const server = clickHouseServerCpu(ctx.clickhouseUrl);
+    const cpu = async (): Promise<Record<string, number>> => ({
+      ...Object.fromEntries(await Promise.all(Object.entries(processes).map(async ([role, c]) => [role, (await c.stats()).cpuMs] as const))),
+      ...("cpuMs" in server ? { clickhouse: server.cpuMs() } : {}),
+    });
+    const before = await cpu();
     const run = await measure(ctx, table, prefix, processes, () => load.call<RateResult>("rate", args, cfg.latencyRunMs + 120_000), rate);
-    return { ...run, sinkInserts: await processes.sink!.call<SinkInserts>("sinkBatches") };
+    const after = await cpu();
+    const cpuSeconds = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, (v - (before[k] ?? 0)) / 1000]));
+    return { ...run, sinkInserts: await processes.sink!.call<SinkInserts>("sinkBatches"), cpuSeconds };
   });
 }
 
@@ -236,6 +248,7 @@ export async function latencyAndMemory(ctx: BenchContext, capacity: number): Pro
       sluice.skippedRequests > 0 ? `${sluice.skippedRequests} requests skipped (over ${MAX_IN_FLIGHT} in flight: past capacity)` : "",
       sluice.requestP50Ms != null ? `HTTP request p50 ${sluice.requestP50Ms} ms, p99 ${sluice.requestP99Ms} ms` : "",
       sluice.sinkInserts ? `sink: ${describeInserts(sluice.sinkInserts)}` : "",
+      sluice.cpuSeconds ? `CPU over the run: ${Object.entries(sluice.cpuSeconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}` : "",
     ].filter(Boolean).join("; ");
     figures.push(
       figure({ bench, metric: "accept->queryable p50", unit: "ms", value: sluice.p50Ms, baseline, baselineValue: bare.p50Ms, note }),

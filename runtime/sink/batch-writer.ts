@@ -97,7 +97,7 @@ export async function writeBatches(deps: WriterDeps, batches: Batch[], ctx: Retr
   const decoded = batches.map((b) => decodeBatch(deps.sink, b));
   const kafka = (step: KafkaStep) => kafkaRetry(step, deps.kafkaRetryDeadlineMs);
   const group = batches.length > 1 ? newGroupId() : undefined;
-  const what = describe(batches);
+  const what = rangesOf(batches);
 
   const intents = batches.filter((b) => !b.replay).map((b): OffsetCommit => ({ partition: b.partition, offset: b.start, metadata: encodeIntent(b.end, group) }));
   if (intents.length > 0) await retrying(`commit intent ${what}`, ctx, () => deps.commit(intents), kafka("commit intent"));
@@ -153,7 +153,7 @@ function decodeBatch(sink: CompiledSink, batch: Batch): Decoded {
   return { batch, unique, dropped, poison };
 }
 
-function describe(batches: Batch[]): string {
+function rangesOf(batches: Batch[]): string {
   return batches.map((b) => `p${b.partition} ${b.start}-${b.end}`).join(", ");
 }
 
@@ -179,7 +179,7 @@ async function insert(deps: WriterDeps, rows: DecodedRow[], o: InsertOptions, ba
     if (err instanceof Error && err.name === "Abandoned") throw err;
     if (!isRetriableClickHouseError(err)) {
       const [b, ...others] = batches;
-      const offsets = `${b!.start}-${b!.end}${others.length > 0 ? ` (in one insert with ${describe(others)})` : ""}`;
+      const offsets = `${b!.start}-${b!.end}${others.length > 0 ? ` (in one insert with ${rangesOf(others)})` : ""}`;
       throw new InsertRejectedError(b!.partition, offsets, err);
     }
     throw err;

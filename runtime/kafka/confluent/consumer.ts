@@ -15,6 +15,7 @@ import type { Batch, ConsumerOptions, InMessage, KafkaConsumer, RunOptions } fro
 import { jsonLogger } from "../../log.js";
 import { Rdkafka } from "./library.js";
 import { CallSize } from "./call-size.js";
+import { fetchConfig } from "./fetch-config.js";
 import { RebalanceGate } from "./rebalance-gate.js";
 
 const ASSIGN = -175; // RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
@@ -63,17 +64,10 @@ export function confluentConsumer(brokers: string[], clientId: string, o: Consum
       "auto.offset.reset": o.fromBeginning === false ? "latest" : "earliest",
       "session.timeout.ms": sessionTimeoutMs,
       "heartbeat.interval.ms": Math.max(500, Math.floor(sessionTimeoutMs / 5)),
-      "fetch.wait.max.ms": o.maxWaitTimeInMs ?? 500,
       "partition.assignment.strategy": "range,roundrobin",
       "allow.auto.create.topics": false,
-      // Bounded prefetch. librdkafka's defaults keep up to 100,000 records per partition and
-      // 64 MiB queued, plus 50 MiB fetch responses: a worker that starts on a backlog (a new
-      // sink, a replay, the minutes after an outage) held hundreds of MiB in native memory
-      // besides its own buffers, and pods with a 512Mi limit were OOM-killed at every restart
-      // (test/e2e/on-node.test.ts, Kafka cut off from a sink under load).
-      "queued.min.messages": 10_000,
-      "queued.max.messages.kbytes": 16_384,
-      "fetch.max.bytes": 8 << 20,
+      // Bounded prefetch, and a short backoff at its bounds (fetch-config.ts).
+      ...fetchConfig(o.maxWaitTimeInMs ?? 500),
       // librdkafka serves rebalances inside consume(), in the binding's worker thread, and
       // the binding hands them to this callback later, on the main thread: the gate applies
       // them between two consume() results, never in the middle of one (rebalance-gate.ts).

@@ -5,6 +5,7 @@
  * floor of what the port's consumer can cost.
  */
 import { confluentConsumer } from "./consumer.js";
+import { fetchConfig } from "./fetch-config.js";
 import { Rdkafka } from "./library.js";
 import type { ReadLoopOptions } from "../read-loop.js";
 
@@ -35,10 +36,7 @@ export async function nativeReadLoop(o: ReadLoopOptions): Promise<void> {
     "group.id": o.groupId,
     "enable.auto.commit": false,
     "auto.offset.reset": "earliest",
-    "fetch.wait.max.ms": 100,
-    "queued.min.messages": 10_000,
-    "queued.max.messages.kbytes": 16_384,
-    "fetch.max.bytes": 8 << 20,
+    ...fetchConfig(100),
   } as never);
   await new Promise<void>((resolve, reject) => c.connect({}, (err) => (err ? reject(err) : resolve())));
   c.subscribe([o.topic]);

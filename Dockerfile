@@ -8,21 +8,27 @@
 ARG BASE=node:24-bookworm-slim
 
 # Production node_modules. Confluent's Kafka client builds librdkafka from source, linked
-# to Debian's libraries (as scripts/setup/npm.sh does), against the base's Node headers.
+# to Debian's libraries (as scripts/setup/npm.sh does), against the base's Node headers,
+# with Sluice's patch to its consume path (patches/README.md): installed without scripts,
+# patched, then built.
 FROM ${BASE} AS deps
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      g++ make python3 pkg-config zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev \
+      g++ make patch python3 pkg-config zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches patches
 # PEM text of extra CA certificates, for a build behind a TLS-intercepting proxy. Used by
 # npm in the build stages only; it is not in the final image.
 ARG BUILD_CA_CERTS=""
 ENV CKJS_LINKING=dynamic npm_config_build_from_source=true npm_config_nodedir=/usr/local \
     npm_config_update_notifier=false
 RUN if [ -n "$BUILD_CA_CERTS" ]; then printf '%s\n' "$BUILD_CA_CERTS" >/tmp/ca.pem; export NODE_EXTRA_CA_CERTS=/tmp/ca.pem; fi \
- && npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+ && npm ci --omit=dev --no-audit --no-fund --loglevel=error --ignore-scripts \
+ && v=$(node -p 'require("./node_modules/@confluentinc/kafka-javascript/package.json").version') \
+ && patch -p1 -d node_modules/@confluentinc/kafka-javascript <"patches/@confluentinc+kafka-javascript+$v.patch" \
+ && npm rebuild --no-audit --no-fund --loglevel=error \
  && rm -rf /tmp/ca.pem /root/.npm
 # Of the client's build only the addon and the shared librdkafka it finds by rpath load at
 # run time; the librdkafka sources and objects (about 280 MB) go. The build must have found

@@ -2,7 +2,7 @@
 # `make image`: builds the Dockerfile on this machine, without a registry, into a
 # `docker save` archive at $SLUICE_CACHE/images/sluice-<key>.tar, image localhost/sluice:<key>.
 # The key hashes every input: the Dockerfile, .dockerignore, package*.json, tsconfig*.json,
-# the source files under api, operator, runtime, cli and bin as they are on disk (uncommitted
+# the source files under api, operator, runtime, cli and bin and the patches as they are on disk (uncommitted
 # changes and new files included, tests not), and the base image's key. An archive already
 # built for that key is the result: no daemon starts.
 # Otherwise: the local base (base.sh) is imported into a private dockerd (dockerd.sh) and the
@@ -15,7 +15,7 @@ cd "$here/../.."
 eval "$(bash "$here/base.sh" --key)"
 inputs() {
   git ls-files --cached --others --exclude-standard -- Dockerfile .dockerignore package.json package-lock.json \
-    'tsconfig*.json' api operator runtime cli bin | grep -vE '\.test\.ts$|\.md$' | sort -u |
+    'tsconfig*.json' api operator runtime cli bin patches | grep -vE '\.test\.ts$|\.md$' | sort -u |
     while read -r f; do [[ -f "$f" ]] && echo "$f"; done
 }
 mapfile -t files < <(inputs)

@@ -14,6 +14,7 @@ command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v patch >/dev/null || need+=(patch)
 # librdkafka (the Kafka client, built by npm.sh) links these dynamically.
 for dev in zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libssl-dev libcurl4-openssl-dev; do
   dpkg -s "$dev" >/dev/null 2>&1 || need+=("$dev")

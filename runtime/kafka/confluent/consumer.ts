@@ -34,7 +34,12 @@ const BATCH = 1_000;
 
 type Native = InstanceType<typeof Rdkafka.KafkaConsumer>;
 type Toppar = { topic: string; partition: number };
-type RawMessage = Toppar & { offset: number; key?: Buffer | string | null; value: Buffer | null; timestamp?: number; headers?: Record<string, unknown>[] };
+/**
+ * A message as the patched binding hands it over (patches/README.md): headers one object of
+ * strings, first value of a name kept, none without a value; key and value views of the
+ * consume call's one buffer.
+ */
+type RawMessage = Toppar & { offset: number; key?: Buffer | null; value: Buffer | null; timestamp?: number; headers?: Record<string, string> };
 
 /** Our port's consumer → the binding's, for transactions that commit its offsets. */
 const natives = new WeakMap<KafkaConsumer, Native>();
@@ -255,15 +260,5 @@ function toBatch(consumer: Native, run: RawMessage[]): Batch {
 }
 
 function toMessage(m: RawMessage): InMessage {
-  const headers: Record<string, string> = {};
-  if (m.headers) {
-    for (const h of m.headers) {
-      for (const [k, v] of Object.entries(h)) {
-        if (v === undefined || v === null || k in headers) continue;
-        headers[k] = Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
-      }
-    }
-  }
-  const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
-  return { offset: String(m.offset), key, value: m.value ?? null, headers, timestamp: String(m.timestamp ?? -1) };
+  return { offset: String(m.offset), key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {}, timestamp: String(m.timestamp ?? -1) };
 }

@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import type { InMessage, KafkaReader, ReadRecord } from "../port.js";
 import { Rdkafka } from "./library.js";
 
-type RawMessage = { topic: string; partition: number; offset: number; key?: Buffer | string | null; value: Buffer | null; timestamp?: number; headers?: Record<string, unknown>[] };
+/** As the patched binding hands it over (patches/README.md, consumer.ts). */
+type RawMessage = { topic: string; partition: number; offset: number; key?: Buffer | null; value: Buffer | null; timestamp?: number; headers?: Record<string, string> };
 
 export function confluentReader(brokers: string[], clientId: string): KafkaReader {
   const consumer = new Rdkafka.KafkaConsumer(
@@ -39,11 +40,6 @@ export function confluentReader(brokers: string[], clientId: string): KafkaReade
 }
 
 function toRecord(m: RawMessage): ReadRecord {
-  const headers: Record<string, string> = {};
-  for (const h of m.headers ?? []) {
-    for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString("utf8") : String(v);
-  }
-  const key = m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
-  const message: InMessage = { offset: String(m.offset), key, value: m.value ?? null, headers, timestamp: String(m.timestamp ?? -1) };
+  const message: InMessage = { offset: String(m.offset), key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {}, timestamp: String(m.timestamp ?? -1) };
   return { topic: m.topic, partition: m.partition, message };
 }

@@ -280,7 +280,13 @@ describe("the aggregation worker on the real testbed", () => {
     for (let m = 0; m < 30; m++) for (const c of campaigns) for (const i of [0, 1]) events.push(ev(`${c}-${m}-${i}`, c, T0 + m * MINUTE + i * 20_000, m + i, `u${i}`));
 
     await ch.servers[0]!.stop();
-    for (let i = 0; i < events.length; i += 500) await produce(job, events.slice(i, i + 500));
+    // Half the minutes first, until a write of their closed windows is failing (in flight);
+    // then the rest, which arrive while it is: however few batches the client makes of
+    // the input, one comes after the write started.
+    const half = events.length / 2;
+    for (let i = 0; i < half; i += 500) await produce(job, events.slice(i, Math.min(i + 500, half)));
+    await waitFor("a write in flight, retrying", async () => ((await metric("sluice_aggregation_write_retries_total")) > 0 ? true : undefined), { timeoutMs: 60_000 });
+    for (let i = half; i < events.length; i += 500) await produce(job, events.slice(i, i + 500));
     await sentinels(job);
     await waitFor("a batch held back by the write in flight", async () => ((await metric("sluice_aggregation_write_waits_total")) > 0 ? true : undefined), { timeoutMs: 60_000 });
     await ch.restart();

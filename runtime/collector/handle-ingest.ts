@@ -86,15 +86,20 @@ async function produce(ctx: IngestContext, stream: CompiledStream, records: Prep
     throw unavailable(`the collector is holding ${ctx.budget.inFlight} bytes for Kafka already (limit ${ctx.budget.limit}); nothing was accepted`, 1);
   }
   const ingestTime = String(ctx.now());
-  const messages: Message[] = records.map((r) => ({
-    key: r.key,
-    value: r.value,
-    headers: {
-      "sluice-ingest-time": ingestTime,
-      "sluice-schema-version": String(stream.schema.version),
-      ...(r.tenant === undefined ? {} : { "sluice-tenant": r.tenant }),
-    },
-  }));
+  const version = String(stream.schema.version);
+  // One headers object per tenant of the request, shared by its records (the producer
+  // reads them and keeps nothing), not one per record.
+  const byTenant = new Map<string | undefined, Record<string, string>>();
+  const headersOf = (tenant: string | undefined): Record<string, string> => {
+    let h = byTenant.get(tenant);
+    if (!h) {
+      h = { "sluice-ingest-time": ingestTime, "sluice-schema-version": version };
+      if (tenant !== undefined) h["sluice-tenant"] = tenant;
+      byTenant.set(tenant, h);
+    }
+    return h;
+  };
+  const messages: Message[] = records.map((r) => ({ key: r.key, value: r.value, headers: headersOf(r.tenant) }));
   const stopTimer = ctx.metrics.produceSeconds.startTimer({ stream: stream.name });
   let released = false;
   await ctx.producer.send(stream.topic, messages, () => {

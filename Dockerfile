@@ -9,8 +9,8 @@ ARG BASE=node:24-bookworm-slim
 
 # Production node_modules. Confluent's Kafka client builds librdkafka from source, linked
 # to Debian's libraries (as scripts/setup/npm.sh does), against the base's Node headers,
-# with Sluice's patch to its consume path (patches/README.md): installed without scripts,
-# patched, then built.
+# with Sluice's patch to its consume and produce paths (patches/README.md): installed
+# without scripts, patched, then built.
 FROM ${BASE} AS deps
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
